@@ -1,0 +1,279 @@
+//! The message store: accepts a message only when all its references are known
+//! (the delivery rule) and derives, once, every fact of digest §3.2 for it.
+//!
+//! No `Tran(x)` is stored and no cross product over the history is taken: each
+//! message's facts are built from its direct references' facts (see
+//! [`derive`](self) costs and `incremental-store.md`). The executable
+//! specification in `hetpaxos-spec` is the oracle these facts are tested against.
+
+mod ancestry;
+mod burial;
+mod derive;
+mod facts;
+mod node;
+
+pub use derive::{MAX_SEQ, MAX_UNBURIED};
+pub use facts::Facts;
+pub use node::{Kind, NodeIdx, Top2a};
+
+use crate::ballot::Ballot;
+use crate::crypto::Signer;
+use crate::hash::MessageId;
+use crate::message::{Body, Message, Unsigned};
+use ancestry::SignerState;
+use derive::Shape;
+use hetpaxos_quorums::{AcceptorId, AcceptorSet, LearnerGraph, LearnerSet};
+use node::{Derived, Front, Node};
+use std::collections::HashMap;
+use std::sync::Arc;
+use thiserror::Error;
+
+/// Why a message was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Rejection {
+    /// Already in the store.
+    #[error("duplicate message")]
+    Duplicate,
+    /// Some references are not (yet) known: buffer and retry later.
+    #[error("{} unknown reference(s)", .0.len())]
+    MissingRefs(Vec<MessageId>),
+    /// Not well-formed: honest parties ignore it.
+    #[error("ill-formed: {0}")]
+    IllFormed(IllFormed),
+}
+
+/// Why a message is not well-formed (digest §3.2 "WellFormed", decisions D2,
+/// D4, D11), or exceeds a documented resource bound.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum IllFormed {
+    /// The signer is not an acceptor of this cluster.
+    #[error("signer {0} is not an acceptor of this cluster")]
+    UnknownSigner(AcceptorId),
+    /// No 1a in its history (`Get1a(x)` does not exist), e.g. no references.
+    #[error("no 1a in its history, so it has no ballot")]
+    NoBallot,
+    /// It directly references `Get1a(x)` (so it is a 1b) but also references a
+    /// message of its own ballot (D4: WellFormed for 1bs).
+    #[error("a 1b that also references {other}, a message of its own ballot")]
+    OneBSameBallot {
+        /// The offending reference.
+        other: MessageId,
+    },
+    /// Not a 1b, and for no learner `a` do the signers of `q_a(x)` contain a
+    /// quorum of `a` together with the sender's own fresh 1b (D2, D11).
+    #[error(
+        "not a 2a for any learner at ballot {ballot}: no quorum of fresh 1bs including the sender's own"
+    )]
+    NotA2a {
+        /// The message's ballot.
+        ballot: Ballot,
+    },
+    /// A documented resource bound was exceeded.
+    #[error("resource limit: {0}")]
+    ResourceLimit(&'static str),
+}
+
+/// Accepted messages and their derived facts, for one learner graph.
+#[derive(Clone, Debug)]
+pub struct MessageStore {
+    graph: Arc<LearnerGraph>,
+    nodes: Vec<Node>,
+    index: HashMap<MessageId, NodeIdx>,
+    signers: Vec<SignerState>,
+    con_cache: HashMap<AcceptorSet, Arc<[LearnerSet]>>,
+    empty_front: Arc<[Front]>,
+    empty_fresh1b: Arc<[AcceptorSet]>,
+    empty_top2a: Arc<[Top2a]>,
+}
+
+/// Most distinct caught sets whose `Con_a` are cached.
+const CON_CACHE_LIMIT: usize = 256;
+
+impl MessageStore {
+    /// An empty store for `graph`.
+    pub fn new(graph: Arc<LearnerGraph>) -> Self {
+        let n = graph.num_acceptors();
+        let l = graph.num_learners();
+        let mut store = Self {
+            nodes: Vec::new(),
+            index: HashMap::new(),
+            signers: vec![SignerState::default(); n],
+            con_cache: HashMap::new(),
+            empty_front: vec![Front::None; n].into(),
+            empty_fresh1b: vec![AcceptorSet::EMPTY; l].into(),
+            empty_top2a: vec![Top2a::default(); l].into(),
+            graph,
+        };
+        let none = store.connected_for(AcceptorSet::EMPTY);
+        store.con_cache.insert(AcceptorSet::EMPTY, none);
+        store
+    }
+
+    /// The learner graph.
+    pub fn graph(&self) -> &Arc<LearnerGraph> {
+        &self.graph
+    }
+
+    /// Number of accepted messages.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether no message was accepted.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Whether `id` was accepted.
+    pub fn contains(&self, id: &MessageId) -> bool {
+        self.index.contains_key(id)
+    }
+
+    /// The store index of an accepted message.
+    pub fn index_of(&self, id: &MessageId) -> Option<NodeIdx> {
+        self.index.get(id).copied()
+    }
+
+    /// The accepted message `id`.
+    pub fn get(&self, id: &MessageId) -> Option<&Message> {
+        self.index_of(id).map(|i| &self.node(i).message)
+    }
+
+    /// Accepted messages in acceptance order, which is causal: every message
+    /// comes after all of its references (for replay to a late peer).
+    pub fn messages(&self) -> impl Iterator<Item = &Message> {
+        self.nodes.iter().map(|n| &n.message)
+    }
+
+    /// The facts of an accepted message.
+    pub fn facts(&self, id: &MessageId) -> Option<Facts<'_>> {
+        self.index_of(id).map(|i| self.facts_at(i))
+    }
+
+    /// The facts of the message at `idx`.
+    ///
+    /// # Panics
+    /// If `idx` is not an index of this store.
+    pub fn facts_at(&self, idx: NodeIdx) -> Facts<'_> {
+        Facts::new(self, idx)
+    }
+
+    pub(crate) fn node(&self, i: NodeIdx) -> &Node {
+        &self.nodes[i as usize]
+    }
+
+    /// Derives the facts `message` would have, without accepting it.
+    pub fn check(&self, message: &Message) -> Result<(), Rejection> {
+        if self.contains(&message.id()) {
+            return Err(Rejection::Duplicate);
+        }
+        self.derive(message.id(), shape_of(message)).map(|_| ())
+    }
+
+    /// Accepts `message` if its references are known and it is well-formed,
+    /// returning its store index. The signature must have been verified by the
+    /// caller (see [`Verifier`](crate::Verifier)).
+    pub fn insert(&mut self, message: Message) -> Result<NodeIdx, Rejection> {
+        if self.contains(&message.id()) {
+            return Err(Rejection::Duplicate);
+        }
+        let d = self.derive(message.id(), shape_of(&message))?;
+        Ok(self.commit(message, d))
+    }
+
+    /// For an acceptor's own next message: derives the facts of `unsigned`;
+    /// if it is well-formed and `emit` approves of its facts (e.g. the
+    /// acceptor's redundancy rule), signs it, accepts it and returns it.
+    /// `Ok(None)` when `emit` declined; the store is then unchanged.
+    pub fn insert_own(
+        &mut self,
+        unsigned: Unsigned,
+        signer: &dyn Signer,
+        emit: impl FnOnce(&Self, &Candidate) -> bool,
+    ) -> Result<Option<(NodeIdx, Message)>, Rejection> {
+        if self.contains(&unsigned.id()) {
+            return Err(Rejection::Duplicate);
+        }
+        let d = self.derive(
+            unsigned.id(),
+            Shape::Signed {
+                signer: unsigned.signer(),
+                refs: unsigned.refs(),
+            },
+        )?;
+        if !emit(self, &Candidate { d: &d }) {
+            return Ok(None);
+        }
+        let message = unsigned.sign(signer);
+        let idx = self.commit(message.clone(), d);
+        Ok(Some((idx, message)))
+    }
+
+    fn commit(&mut self, message: Message, d: Derived) -> NodeIdx {
+        let idx = self.nodes.len() as NodeIdx;
+        if let Some(s) = d.signer {
+            let seq = d.seq as usize;
+            let st = self.signer_state(s);
+            st.messages += 1;
+            if !st.forked {
+                if seq < st.chain.len() {
+                    // Two messages with one sequence number: the signer forked.
+                    st.forked = true;
+                    st.chain = Vec::new();
+                } else {
+                    st.chain.push(idx);
+                }
+            }
+        }
+        if !self.con_cache.contains_key(&d.caught) {
+            if self.con_cache.len() >= CON_CACHE_LIMIT {
+                self.con_cache.retain(|k, _| k.is_empty());
+            }
+            self.con_cache.insert(d.caught, d.connected.clone());
+        }
+        self.index.insert(message.id(), idx);
+        self.nodes.push(Node { message, d });
+        idx
+    }
+
+    /// Whether `signer` is known to have equivocated anywhere in this store.
+    pub fn is_forked(&self, signer: AcceptorId) -> bool {
+        self.signers.get(signer.index()).is_some_and(|s| s.forked)
+    }
+}
+
+/// The facts of a message being considered by [`MessageStore::insert_own`].
+pub struct Candidate<'a> {
+    d: &'a Derived,
+}
+
+impl Candidate<'_> {
+    /// Its kind.
+    pub fn kind(&self) -> Kind {
+        self.d.kind
+    }
+
+    /// Its ballot.
+    pub fn ballot(&self) -> Ballot {
+        self.d.ballot
+    }
+
+    /// Signers of its fresh 1bs of its ballot for learner `a` (`Sig(q_a(x))`).
+    pub fn q_signers(&self, a: hetpaxos_quorums::LearnerId) -> AcceptorSet {
+        self.d
+            .fresh1b
+            .get(a.index())
+            .copied()
+            .unwrap_or(AcceptorSet::EMPTY)
+    }
+}
+
+fn shape_of(message: &Message) -> Shape<'_> {
+    match message.body() {
+        Body::Proposal(p) => Shape::Proposal(p.ballot()),
+        Body::Signed(s) => Shape::Signed {
+            signer: s.signer(),
+            refs: s.refs(),
+        },
+    }
+}
