@@ -18,6 +18,7 @@ pub struct GraphDescription {
     /// Learners in dense-index order: name and minimal quorums.
     pub learners: Vec<(String, Vec<Vec<String>>)>,
     /// Minimal safe sets per unordered learner pair (self-pairs allowed).
+    #[allow(clippy::type_complexity)] // plain data mirroring the JSON shape
     pub safe_sets: Vec<((String, String), Vec<Vec<String>>)>,
 }
 
