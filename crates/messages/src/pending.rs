@@ -140,21 +140,14 @@ impl Pending {
 
     /// Offers `message` to `store`: accepts it if its references are known,
     /// holds it otherwise, and then retries every held message it unblocks,
-    /// transitively. `admit` may veto a message before insertion (e.g. an
-    /// acceptor holding a 1a until its clock passes the ballot's timestamp);
-    /// a vetoed message is neither accepted nor held here.
-    pub fn deliver(
-        &mut self,
-        store: &mut MessageStore,
-        message: Message,
-        mut admit: impl FnMut(&Message) -> bool,
-    ) -> Delivery {
+    /// transitively.
+    pub fn deliver(&mut self, store: &mut MessageStore, message: Message) -> Delivery {
         let mut out = Delivery::default();
         let first = message.id();
         let mut queue = VecDeque::from([message]);
         while let Some(m) = queue.pop_front() {
             let id = m.id();
-            if store.contains(&id) || !admit(&m) {
+            if store.contains(&id) {
                 continue;
             }
             match store.insert(m.clone()) {

@@ -1,0 +1,173 @@
+//! The [Heterogeneous Paxos](https://arxiv.org/abs/2011.08253) learner as a
+//! pure, deterministic state machine.
+//!
+//! One `Learner` tracks every learner of the configuration (learners are
+//! identities defined by their trust assumptions, not machines; digest §1). It
+//! accepts well-formed messages whose references are known (the delivery rule;
+//! others wait in a bounded buffer) and emits [`Decision`] for a learner `a`
+//! exactly once, as soon as its accepted 2as for `a` at one ballot have signers
+//! containing a quorum of `a` — the 2a that completes the quorum included
+//! (digest §3.2 "Decision"; decision D8). Learners do not check Caught.
+//!
+//! See `spec/README.md` for the traceability table.
+#![forbid(unsafe_code)]
+
+use hetpaxos_messages::{
+    Ballot, Bytes, Message, MessageId, MessageStore, NodeIdx, Pending, PendingLimits, Verifier,
+};
+use hetpaxos_quorums::{AcceptorSet, LearnerGraph, LearnerId};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A learner's decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// The learner that decided.
+    pub learner: LearnerId,
+    /// The ballot of the deciding 2as.
+    pub ballot: Ballot,
+    /// The decided value.
+    pub value: Bytes,
+    /// The deciding 2as' signers (a quorum of `learner`).
+    pub signers: AcceptorSet,
+    /// Acceptors proven Byzantine in the history of the deciding 2as
+    /// (the union of their `Caught`).
+    pub caught: AcceptorSet,
+}
+
+/// What the learner reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LearnerEvent {
+    /// A learner decided (once per learner).
+    Decided(Decision),
+    /// A message was accepted into the store (for observers such as proposers).
+    Accepted(MessageId),
+    /// A message was refused: bad signature or ill-formed.
+    Rejected {
+        /// The message.
+        id: MessageId,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Votes for one (learner, ballot).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Tally {
+    signers: AcceptorSet,
+    caught: AcceptorSet,
+}
+
+/// The learner state machine.
+#[derive(Clone)]
+pub struct Learner {
+    store: MessageStore,
+    pending: Pending,
+    verifier: Arc<dyn Verifier>,
+    tallies: BTreeMap<(LearnerId, Ballot), Tally>,
+    decided: BTreeMap<LearnerId, Decision>,
+}
+
+impl std::fmt::Debug for Learner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Learner")
+            .field("messages", &self.store.len())
+            .field("pending", &self.pending.len())
+            .field("decided", &self.decided)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Learner {
+    /// A learner process for every learner of `graph`.
+    pub fn new(
+        graph: Arc<LearnerGraph>,
+        verifier: Arc<dyn Verifier>,
+        limits: PendingLimits,
+    ) -> Self {
+        Self {
+            store: MessageStore::new(graph),
+            pending: Pending::new(limits),
+            verifier,
+            tallies: BTreeMap::new(),
+            decided: BTreeMap::new(),
+        }
+    }
+
+    /// Handles one received message; returns what happened, in order.
+    pub fn receive(&mut self, message: Message) -> Vec<LearnerEvent> {
+        let mut events = Vec::new();
+        if let Err(e) = self.verifier.verify(&message) {
+            events.push(rejected(message.id(), &e));
+            return events;
+        }
+        let delivery = self.pending.deliver(&mut self.store, message);
+        for (id, why) in delivery.rejected {
+            events.push(rejected(id, &why));
+        }
+        for idx in delivery.accepted {
+            events.push(LearnerEvent::Accepted(self.store.facts_at(idx).id()));
+            self.count(idx, &mut events);
+        }
+        events
+    }
+
+    /// Counts an accepted message if it is a 2a; decides where a quorum is complete.
+    fn count(&mut self, idx: NodeIdx, events: &mut Vec<LearnerEvent>) {
+        let facts = self.store.facts_at(idx);
+        let Some(signer) = facts.signer() else {
+            return;
+        };
+        let (ballot, caught, learners) = (facts.ballot(), facts.caught(), facts.two_a_learners());
+        let value = facts.value().clone();
+        let graph = self.store.graph().clone();
+        for a in learners.iter() {
+            let tally = self.tallies.entry((a, ballot)).or_default();
+            tally.signers.insert(signer);
+            tally.caught = tally.caught.union(caught);
+            if !self.decided.contains_key(&a) && graph.is_quorum(a, tally.signers) {
+                let d = Decision {
+                    learner: a,
+                    ballot,
+                    value: value.clone(),
+                    signers: tally.signers,
+                    caught: tally.caught,
+                };
+                self.decided.insert(a, d.clone());
+                events.push(LearnerEvent::Decided(d));
+            }
+        }
+    }
+
+    /// The decision of learner `a`, if any.
+    pub fn decision(&self, a: LearnerId) -> Option<&Decision> {
+        self.decided.get(&a)
+    }
+
+    /// All decisions so far.
+    pub fn decisions(&self) -> impl Iterator<Item = &Decision> {
+        self.decided.values()
+    }
+
+    /// Whether every learner of the graph has decided.
+    pub fn all_decided(&self) -> bool {
+        self.decided.len() == self.store.graph().num_learners()
+    }
+
+    /// The message store (read-only).
+    pub fn store(&self) -> &MessageStore {
+        &self.store
+    }
+
+    /// The buffer of messages waiting for references (read-only).
+    pub fn pending(&self) -> &Pending {
+        &self.pending
+    }
+}
+
+fn rejected(id: MessageId, why: &dyn std::fmt::Display) -> LearnerEvent {
+    LearnerEvent::Rejected {
+        id,
+        reason: why.to_string(),
+    }
+}

@@ -1,0 +1,214 @@
+//! The [Heterogeneous Paxos](https://arxiv.org/abs/2011.08253) proposer as a
+//! pure, deterministic state machine.
+//!
+//! It sends 1as with ballot `(timestamp input, SHA-256(value))` and retries with
+//! randomised exponential back-off, where both the clock reading and the random
+//! numbers are inputs. It watches the acceptors' messages through an embedded
+//! [`Learner`] and
+//! - proposes the value of the highest-ballot 2a it has seen, if any, and its
+//!   own value otherwise (decision D9) — the Paxos rule that lets competing
+//!   proposers converge, since 1bs for that value are fresh wherever the
+//!   conflicting 2as are buried;
+//! - stops once it has seen a decision (per [`StopRule`]).
+//!
+//! Safety never depends on proposers: acceptors and learners only count
+//! well-formed messages.
+#![forbid(unsafe_code)]
+
+use hetpaxos_learner::{Decision, Learner, LearnerEvent};
+use hetpaxos_messages::{Ballot, Bytes, Message, PendingLimits, Verifier};
+use hetpaxos_quorums::LearnerGraph;
+use std::sync::Arc;
+
+/// When the proposer stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopRule {
+    /// After the first decision of any learner.
+    AnyDecision,
+    /// After every learner of the configuration decided.
+    AllDecided,
+    /// Never (keeps proposing, as the earlier implementation did).
+    Never,
+}
+
+/// Retry policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProposerConfig {
+    /// First back-off, in nanoseconds.
+    pub initial_backoff: u64,
+    /// Largest back-off, in nanoseconds.
+    pub max_backoff: u64,
+    /// When to stop.
+    pub stop: StopRule,
+}
+
+impl Default for ProposerConfig {
+    /// 200 ms doubling up to 10 s; stop after any decision.
+    fn default() -> Self {
+        Self {
+            initial_backoff: 200_000_000,
+            max_backoff: 10_000_000_000,
+            stop: StopRule::AnyDecision,
+        }
+    }
+}
+
+/// An input to the proposer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// Start proposing. `random` is a fresh random number (for back-off jitter).
+    Start {
+        /// Clock reading, nanoseconds since the Unix epoch.
+        now: u64,
+        /// A random number.
+        random: u64,
+    },
+    /// The timer set by the last [`Effect::SetTimer`] fired.
+    Timer {
+        /// Clock reading.
+        now: u64,
+        /// A random number.
+        random: u64,
+    },
+    /// A message relayed by an acceptor.
+    Receive(Message),
+}
+
+/// An effect the runtime must carry out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Send this 1a to every acceptor.
+    Broadcast(Message),
+    /// Deliver [`Input::Timer`] when the clock reads `at` (replaces any earlier timer).
+    SetTimer {
+        /// Clock reading to fire at.
+        at: u64,
+    },
+    /// A learner decided (reported once per learner).
+    Decided(Decision),
+    /// The proposer has stopped: it will emit nothing more but decisions.
+    Stopped,
+}
+
+/// The proposer state machine.
+#[derive(Clone, Debug)]
+pub struct Proposer {
+    config: ProposerConfig,
+    value: Bytes,
+    observer: Learner,
+    /// Highest-ballot 2a seen: its ballot and value.
+    adopted: Option<(Ballot, Bytes)>,
+    last_timestamp: u64,
+    attempts: u32,
+    started: bool,
+    stopped: bool,
+}
+
+impl Proposer {
+    /// A proposer of `value` for `graph`.
+    pub fn new(
+        graph: Arc<LearnerGraph>,
+        verifier: Arc<dyn Verifier>,
+        value: impl Into<Bytes>,
+        config: ProposerConfig,
+    ) -> Self {
+        Self {
+            config,
+            value: value.into(),
+            observer: Learner::new(graph, verifier, PendingLimits::default()),
+            adopted: None,
+            last_timestamp: 0,
+            attempts: 0,
+            started: false,
+            stopped: false,
+        }
+    }
+
+    /// Whether the proposer has stopped.
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// Number of 1as sent.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The value the next 1a will carry (decision D9).
+    pub fn next_value(&self) -> &Bytes {
+        self.adopted.as_ref().map_or(&self.value, |(_, v)| v)
+    }
+
+    /// The embedded observer.
+    pub fn observer(&self) -> &Learner {
+        &self.observer
+    }
+
+    /// Handles one input; returns the effects to carry out, in order.
+    pub fn handle(&mut self, input: Input) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        match input {
+            Input::Start { now, random } => {
+                if !self.started && !self.stopped {
+                    self.started = true;
+                    self.propose(now, random, &mut effects);
+                }
+            }
+            Input::Timer { now, random } => {
+                if self.started && !self.stopped {
+                    self.propose(now, random, &mut effects);
+                }
+            }
+            Input::Receive(m) => self.observe(m, &mut effects),
+        }
+        effects
+    }
+
+    fn propose(&mut self, now: u64, random: u64, effects: &mut Vec<Effect>) {
+        let timestamp = now.max(self.last_timestamp.saturating_add(1));
+        self.last_timestamp = timestamp;
+        let value = self.next_value().clone();
+        effects.push(Effect::Broadcast(Message::proposal(timestamp, value)));
+        let backoff = self
+            .config
+            .initial_backoff
+            .saturating_mul(1u64 << self.attempts.min(32))
+            .min(self.config.max_backoff)
+            .max(1);
+        // Uniform jitter in [backoff/2, backoff).
+        let half = backoff / 2;
+        let delay = half + random % (backoff - half).max(1);
+        self.attempts = self.attempts.saturating_add(1);
+        effects.push(Effect::SetTimer {
+            at: now.saturating_add(delay),
+        });
+    }
+
+    fn observe(&mut self, m: Message, effects: &mut Vec<Effect>) {
+        for event in self.observer.receive(m) {
+            match event {
+                LearnerEvent::Accepted(id) => {
+                    if let Some(f) = self.observer.store().facts(&id)
+                        && !f.two_a_learners().is_empty()
+                        && self.adopted.as_ref().is_none_or(|(b, _)| f.ballot() > *b)
+                    {
+                        self.adopted = Some((f.ballot(), f.value().clone()));
+                    }
+                }
+                LearnerEvent::Decided(d) => {
+                    effects.push(Effect::Decided(d));
+                    let stop = match self.config.stop {
+                        StopRule::AnyDecision => true,
+                        StopRule::AllDecided => self.observer.all_decided(),
+                        StopRule::Never => false,
+                    };
+                    if stop && !self.stopped {
+                        self.stopped = true;
+                        effects.push(Effect::Stopped);
+                    }
+                }
+                LearnerEvent::Rejected { .. } => {}
+            }
+        }
+    }
+}
