@@ -127,6 +127,45 @@ impl std::fmt::Debug for Acceptor {
     }
 }
 
+/// States are equal when they would behave the same: same accepted set, held
+/// messages, clock, `recent`, highest ballot, 2a bookkeeping and last own
+/// message (the acceptance order inside the store does not matter).
+impl PartialEq for Acceptor {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.now == other.now
+            && self.recent == other.recent
+            && self.max_ballot == other.max_ballot
+            && self.sent_2a == other.sent_2a
+            && self.last_own == other.last_own
+            && self.future.keys().eq(other.future.keys())
+            && self.store.len() == other.store.len()
+            && self.store.set_digest() == other.store.set_digest()
+            && self.store.sorted_ids() == other.store.sorted_ids()
+            && self.pending.sorted_ids() == other.pending.sorted_ids()
+    }
+}
+
+impl Eq for Acceptor {}
+
+/// Hashes what [`PartialEq`] compares, in O(|recent| + |future|).
+impl std::hash::Hash for Acceptor {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
+        self.now.hash(state);
+        self.recent.hash(state);
+        self.max_ballot.hash(state);
+        self.sent_2a.hash(state);
+        self.last_own.hash(state);
+        for k in self.future.keys() {
+            k.hash(state);
+        }
+        self.store.len().hash(state);
+        self.store.set_digest().hash(state);
+        self.pending.len().hash(state);
+    }
+}
+
 impl Acceptor {
     /// Acceptor `signer.acceptor()` of `graph`, verifying others with `verifier`.
     pub fn new(
@@ -174,6 +213,12 @@ impl Acceptor {
     /// Number of 1as held until the clock passes their timestamp.
     pub fn future_proposals(&self) -> usize {
         self.future.len()
+    }
+
+    /// The clock reading at which the earliest held 1a becomes deliverable:
+    /// the runtime should deliver [`Input::Tick`] then (a timer, not a sleep).
+    pub fn next_wakeup(&self) -> Option<u64> {
+        self.future.keys().next().map(|(t, _)| *t)
     }
 
     /// Handles one input; returns the effects to carry out, in order.

@@ -78,6 +78,33 @@ impl std::fmt::Debug for Learner {
     }
 }
 
+/// States are equal when they hold the same accepted and waiting messages and
+/// the same decisions (acceptance order does not matter).
+impl PartialEq for Learner {
+    fn eq(&self, other: &Self) -> bool {
+        self.decided == other.decided
+            && self.store.len() == other.store.len()
+            && self.store.set_digest() == other.store.set_digest()
+            && self.store.sorted_ids() == other.store.sorted_ids()
+            && self.pending.sorted_ids() == other.pending.sorted_ids()
+    }
+}
+
+impl Eq for Learner {}
+
+/// Hashes what [`PartialEq`] compares, in O(decisions).
+impl std::hash::Hash for Learner {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for (a, d) in &self.decided {
+            a.hash(state);
+            d.ballot.hash(state);
+        }
+        self.store.len().hash(state);
+        self.store.set_digest().hash(state);
+        self.pending.len().hash(state);
+    }
+}
+
 impl Learner {
     /// A learner process for every learner of `graph`.
     pub fn new(

@@ -71,6 +71,13 @@ impl Pending {
         self.dropped
     }
 
+    /// The held ids, sorted (for comparing states).
+    pub fn sorted_ids(&self) -> Vec<MessageId> {
+        let mut ids: Vec<MessageId> = self.held.keys().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// Whether `id` is held.
     pub fn holds(&self, id: &MessageId) -> bool {
         self.held.contains_key(id)

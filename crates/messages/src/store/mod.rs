@@ -84,6 +84,9 @@ pub struct MessageStore {
     empty_front: Arc<[Front]>,
     empty_fresh1b: Arc<[AcceptorSet]>,
     empty_top2a: Arc<[Top2a]>,
+    /// XOR of the first 8 bytes of every accepted id: an order-independent
+    /// digest of the accepted set, for hashing states in the model checker.
+    set_digest: u64,
 }
 
 /// Most distinct caught sets whose `Con_a` are cached.
@@ -102,6 +105,7 @@ impl MessageStore {
             empty_front: vec![Front::None; n].into(),
             empty_fresh1b: vec![AcceptorSet::EMPTY; l].into(),
             empty_top2a: vec![Top2a::default(); l].into(),
+            set_digest: 0,
             graph,
         };
         let none = store.connected_for(AcceptorSet::EMPTY);
@@ -231,9 +235,23 @@ impl MessageStore {
             }
             self.con_cache.insert(d.caught, d.connected.clone());
         }
+        self.set_digest ^= id_prefix(&message.id());
         self.index.insert(message.id(), idx);
         self.nodes.push(Node { message, d });
         idx
+    }
+
+    /// An order-independent digest of the set of accepted ids (equal sets give
+    /// equal digests whatever the acceptance order). O(1).
+    pub fn set_digest(&self) -> u64 {
+        self.set_digest
+    }
+
+    /// The accepted ids, sorted: the store's content as a set. O(n log n).
+    pub fn sorted_ids(&self) -> Vec<MessageId> {
+        let mut ids: Vec<MessageId> = self.index.keys().copied().collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// Whether `signer` is known to have equivocated anywhere in this store.
@@ -266,6 +284,11 @@ impl Candidate<'_> {
             .copied()
             .unwrap_or(AcceptorSet::EMPTY)
     }
+}
+
+fn id_prefix(id: &MessageId) -> u64 {
+    let b = id.0.as_bytes();
+    u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
 }
 
 fn shape_of(message: &Message) -> Shape<'_> {
