@@ -368,3 +368,19 @@ impl Sim {
         self.queue.len()
     }
 }
+
+/// An honest history: `ballots` successive ballots of one value on `graph`,
+/// each run to quiescence in the best-case order. Returns acceptor 0's
+/// accepted messages in acceptance (causal) order.
+pub fn honest_history(graph: Arc<LearnerGraph>, ballots: usize) -> Vec<Message> {
+    let mut sim = Sim::new(graph, Order::Rounds, 1);
+    for _ in 0..ballots {
+        let p = sim.add_proposer(b"benchmark value", ProposerConfig::default());
+        sim.start(p);
+        sim.run(u64::MAX);
+        // Retire the proposer: its observer need not see later ballots.
+        sim.proposers.clear();
+        sim.timers.clear();
+    }
+    sim.slots[0].acceptor.store().messages().cloned().collect()
+}
