@@ -11,5 +11,15 @@ pub mod v1 {
     include!(concat!(env!("OUT_DIR"), "/hetpaxos.v1.rs"));
 }
 
+/// Cluster configuration (`package hetpaxos.config.v1`), with serde in the
+/// protobuf JSON mapping.
+#[allow(missing_docs, clippy::all, clippy::pedantic)]
+pub mod config {
+    include!(concat!(env!("OUT_DIR"), "/hetpaxos.config.v1.rs"));
+}
+
+/// The configuration schema source.
+pub const CONFIG_PROTO_SOURCE: &str = include_str!("../config.proto");
+
 /// The schema source, for tools that need the descriptor (e.g. the node crate).
 pub const PROTO_SOURCE: &str = include_str!("../hetpaxos.proto");
