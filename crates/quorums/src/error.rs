@@ -52,6 +52,14 @@ pub enum StructureError {
         /// The learner.
         learner: String,
     },
+    /// Not exactly one list of quorums per learner.
+    #[error("{lists} quorum lists given for {learners} learners")]
+    QuorumListCount {
+        /// Number of learners.
+        learners: usize,
+        /// Number of quorum lists.
+        lists: usize,
+    },
     /// An empty quorum or safe set.
     #[error("{context} contains an empty set of acceptors")]
     EmptySet {

@@ -138,11 +138,9 @@ impl LearnerGraph {
         let all = AcceptorSet::first(acceptor_names.len());
         let n_learners = learner_names.len();
         if quorums.len() != n_learners {
-            return Err(StructureError::NoQuorums {
-                learner: learner_names
-                    .get(quorums.len())
-                    .cloned()
-                    .unwrap_or_default(),
+            return Err(StructureError::QuorumListCount {
+                learners: n_learners,
+                lists: quorums.len(),
             });
         }
         let mut minimal_quorums = Vec::with_capacity(n_learners);

@@ -953,11 +953,12 @@ fn structure_errors_via_new() {
             learner: "a".into()
         })
     );
-    // fewer quorum lists than learners: the first learner without one is named
+    // fewer quorum lists than learners: both counts are named
     assert_eq!(
         LearnerGraph::new(names(2), learners(&["a", "b"]), vec![sets(&["A"])], vec![]),
-        Err(StructureError::NoQuorums {
-            learner: "b".into()
+        Err(StructureError::QuorumListCount {
+            learners: 2,
+            lists: 1
         })
     );
     assert_eq!(
