@@ -1,0 +1,63 @@
+//! `hetpaxos-proposer`: proposes a value.
+#![forbid(unsafe_code)]
+
+use clap::Parser;
+use hetpaxos_proposer::{ProposerConfig, StopRule};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Proposes a value to every acceptor with randomised exponential backoff and
+/// exits 0 once it observes a decision.
+#[derive(Parser)]
+#[command(name = "hetpaxos-proposer", version, about)]
+struct Args {
+    /// The cluster config (DIR/cluster.json).
+    #[arg(long)]
+    config: PathBuf,
+    /// The value to propose.
+    #[arg(
+        long,
+        required_unless_present = "value_file",
+        conflicts_with = "value_file"
+    )]
+    value: Option<String>,
+    /// Propose the contents of this file.
+    #[arg(long)]
+    value_file: Option<PathBuf>,
+    /// Keep proposing forever (as the earlier implementation did).
+    #[arg(long)]
+    forever: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    hetpaxos_node::cli::run(async move {
+        let cluster = hetpaxos_config_gen::load_cluster(&args.config)?;
+        let value = match (&args.value, &args.value_file) {
+            (Some(v), _) => v.clone().into_bytes(),
+            (None, Some(p)) => std::fs::read(p)
+                .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", p.display()))?,
+            (None, None) => anyhow::bail!("give --value or --value-file"),
+        };
+        let config = ProposerConfig {
+            stop: if args.forever {
+                StopRule::Never
+            } else {
+                StopRule::AnyDecision
+            },
+            ..ProposerConfig::default()
+        };
+        let (_node, mut decisions) =
+            hetpaxos_node::spawn_proposer(&cluster, value, config, Default::default());
+        let mut any = false;
+        while let Some(d) = decisions.recv().await {
+            any = true;
+            println!("{}", hetpaxos_node::cli::decision_line(&cluster, &d));
+        }
+        if any {
+            Ok(ExitCode::SUCCESS)
+        } else {
+            anyhow::bail!("proposer stopped without observing a decision")
+        }
+    })
+}

@@ -1,0 +1,98 @@
+//! Helpers shared by the binaries: logging, error exits, decision output.
+
+use hetpaxos_config_gen::Cluster;
+use hetpaxos_learner::Decision;
+use std::process::ExitCode;
+
+/// Logs to stderr, filtered by `RUST_LOG` (default: `info` for hetpaxos, `warn`
+/// for libraries).
+pub fn init_tracing() {
+    init_tracing_with("warn,hetpaxos_node=info");
+}
+
+/// Logs to stderr, filtered by `RUST_LOG`, else by `default`.
+pub fn init_tracing_with(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs `main` on a multi-threaded runtime; an error becomes one line on
+/// stderr and exit code 2.
+pub fn run<F>(main: F) -> ExitCode
+where
+    F: std::future::Future<Output = anyhow::Result<ExitCode>>,
+{
+    run_with_filter("warn,hetpaxos_node=info", main)
+}
+
+/// [`run`] with a default log filter.
+pub fn run_with_filter<F>(default_filter: &str, main: F) -> ExitCode
+where
+    F: std::future::Future<Output = anyhow::Result<ExitCode>>,
+{
+    init_tracing_with(default_filter);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&anyhow::anyhow!("cannot start the runtime: {e}")),
+    };
+    match rt.block_on(main) {
+        Ok(code) => code,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &anyhow::Error) -> ExitCode {
+    let msg = format!("{e:#}");
+    eprintln!(
+        "error: {}",
+        msg.split_whitespace().collect::<Vec<_>>().join(" ")
+    );
+    ExitCode::from(2)
+}
+
+/// The names of the acceptors in `set`.
+pub fn acceptor_names(cluster: &Cluster, set: hetpaxos_quorums::AcceptorSet) -> Vec<String> {
+    set.iter()
+        .map(|a| cluster.graph.acceptor_name(a).to_string())
+        .collect()
+}
+
+/// The JSON line of a decision:
+/// `{"learner", "value", "value_hex", "ballot": {"timestamp_nanos", "value_hash"}, "caught"}`.
+pub fn decision_json(cluster: &Cluster, d: &Decision) -> serde_json::Value {
+    serde_json::json!({
+        "learner": cluster.graph.learner_name(d.learner),
+        "value": String::from_utf8_lossy(&d.value),
+        "value_hex": hex::encode(&d.value),
+        "ballot": {
+            "timestamp_nanos": d.ballot.timestamp,
+            "value_hash": d.ballot.value.0.to_hex(),
+        },
+        "caught": acceptor_names(cluster, d.caught),
+    })
+}
+
+/// A human-readable line for a decision.
+pub fn decision_line(cluster: &Cluster, d: &Decision) -> String {
+    let caught = acceptor_names(cluster, d.caught);
+    format!(
+        "learner {} decided {:?} (ballot {}/{}, quorum {}{})",
+        cluster.graph.learner_name(d.learner),
+        String::from_utf8_lossy(&d.value),
+        d.ballot.timestamp,
+        &d.ballot.value.0.to_hex()[..12],
+        acceptor_names(cluster, d.signers).join(""),
+        if caught.is_empty() {
+            String::new()
+        } else {
+            format!(", caught {}", caught.join(", "))
+        }
+    )
+}
