@@ -1,0 +1,211 @@
+//! `hetpaxos-check GRAPH.json [--byzantine NAMES] …`: model-checks Heterogeneous
+//! Paxos on a learner graph with stateright. Exit 0: every Always property
+//! holds and a learner decides; 1: a violation (trace printed) or no decision
+//! found; 2: bad input.
+
+use clap::Parser;
+use hetpaxos_model::graph_file::parse_graph;
+use hetpaxos_model::{
+    CheckOptions, LearnerDelivery, ModelConfig, Strategy, build, check, properties, trace,
+};
+use hetpaxos_quorums::{AcceptorSet, LearnerGraph};
+use stateright::{Expectation, Model};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(name = "hetpaxos-check", about = "Model-check Heterogeneous Paxos on a learner graph")]
+struct Args {
+    /// Learner graph JSON file.
+    graph: std::path::PathBuf,
+    /// Byzantine acceptors that equivocate (run as twins), comma-separated names.
+    #[arg(long, value_delimiter = ',')]
+    byzantine: Vec<String>,
+    /// Byzantine acceptors that stay silent, comma-separated names.
+    #[arg(long, value_delimiter = ',')]
+    silent: Vec<String>,
+    /// Number of distinct (ballot, value) proposals.
+    #[arg(long, default_value_t = 2)]
+    proposals: usize,
+    /// dfs, bfs or simulation.
+    #[arg(long, default_value = "dfs")]
+    strategy: String,
+    /// Depth bound.
+    #[arg(long)]
+    max_depth: Option<usize>,
+    /// Worker threads.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Seed of the simulation strategy.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Stop after about this many states.
+    #[arg(long)]
+    max_states: Option<usize>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    timeout: Option<u64>,
+    /// Let the network duplicate messages.
+    #[arg(long)]
+    duplicating: bool,
+    /// Send acceptors' relays of accepted messages (off: a sound reduction).
+    #[arg(long)]
+    relays: bool,
+    /// Deliver to the learner over the network (every interleaving) instead of
+    /// letting it observe each message when first sent.
+    #[arg(long)]
+    network_learner: bool,
+    /// Serve stateright's web explorer at this address instead of checking.
+    #[arg(long)]
+    explore: Option<String>,
+}
+
+fn names_to_set(graph: &LearnerGraph, names: &[String]) -> Result<AcceptorSet, String> {
+    let mut set = AcceptorSet::EMPTY;
+    for n in names.iter().filter(|n| !n.is_empty()) {
+        let id = graph
+            .acceptor_by_name(n.trim())
+            .ok_or_else(|| format!("unknown acceptor {n:?}"))?;
+        set.insert(id);
+    }
+    Ok(set)
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("hetpaxos-check: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: Args) -> Result<ExitCode, String> {
+    let text = std::fs::read_to_string(&args.graph)
+        .map_err(|e| format!("{}: {e}", args.graph.display()))?;
+    let desc = parse_graph(&text).map_err(|e| format!("{}: {e}", args.graph.display()))?;
+    let graph = LearnerGraph::from_description(&desc).map_err(|e| e.to_string())?;
+    let strategy = match args.strategy.as_str() {
+        "dfs" => Strategy::Dfs,
+        "bfs" => Strategy::Bfs,
+        "simulation" => Strategy::Simulation,
+        s => return Err(format!("unknown strategy {s:?} (dfs, bfs, simulation)")),
+    };
+    if args.proposals == 0 {
+        return Err("--proposals must be at least 1".into());
+    }
+    let twins = names_to_set(&graph, &args.byzantine)?;
+    let silent = names_to_set(&graph, &args.silent)?;
+    if !twins.is_disjoint(silent) {
+        return Err("an acceptor cannot be both --byzantine and --silent".into());
+    }
+    let violations = graph.violations();
+    if violations.is_empty() {
+        println!("graph: valid (LG-1..LG-4 on the condensed graph, D5)");
+    } else {
+        println!("WARNING: graph is NOT valid; checking anyway:");
+        for v in &violations {
+            println!("  - {v}");
+        }
+    }
+    let graph = Arc::new(graph);
+    let mut config = ModelConfig::new(graph.clone());
+    config.twins = twins;
+    config.silent = silent;
+    config.proposals = args.proposals;
+    config.duplicating = args.duplicating;
+    config.relays = args.relays;
+    if args.network_learner {
+        config.learner_delivery = LearnerDelivery::Network;
+    }
+    println!(
+        "byzantine: twins {}, silent {}; safe {}",
+        graph.format_set(twins),
+        graph.format_set(silent),
+        graph.format_set(config.safe())
+    );
+    for a in graph.learner_ids() {
+        for b in graph.learner_ids().filter(|b| *b >= a) {
+            println!(
+                "  {}–{}: {}",
+                graph.learner_name(a),
+                graph.learner_name(b),
+                if graph.entangled(a, b, config.safe()) {
+                    "entangled"
+                } else {
+                    "NOT entangled"
+                }
+            );
+        }
+    }
+    if let Some(addr) = args.explore {
+        println!("serving the explorer on http://{addr}");
+        use std::net::ToSocketAddrs;
+        addr.to_socket_addrs()
+            .map_err(|e| format!("--explore {addr}: {e}"))?;
+        let _checker = build(config)
+            .checker()
+            .threads(args.threads.max(1))
+            .serve(addr);
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
+    let options = CheckOptions {
+        strategy,
+        max_depth: args.max_depth,
+        threads: args.threads,
+        seed: args.seed,
+        max_states: args.max_states,
+        timeout: args.timeout.map(Duration::from_secs),
+    };
+    let model = build(config.clone());
+    let outcome = check(config, &options);
+    println!(
+        "states generated: {}\nunique states: {}\nmax depth: {}\nelapsed: {:.2}s\nstates/sec: {:.0}\nsearch: {}",
+        outcome.states,
+        outcome.unique_states,
+        outcome.max_depth,
+        outcome.elapsed.as_secs_f64(),
+        outcome.rate(),
+        if !outcome.exhaustive {
+            "NOT exhaustive (simulation, bound hit, or stopped at a violation)".to_string()
+        } else if let Some(d) = options.max_depth.filter(|d| outcome.max_depth >= *d) {
+            format!("exhaustive up to depth {d} (depth bound reached)")
+        } else {
+            "exhaustive".to_string()
+        }
+    );
+    let mut failed = false;
+    for p in &outcome.properties {
+        let status = match (&p.expectation, p.discovery.is_some()) {
+            (Expectation::Always, false) => "holds",
+            (Expectation::Always, true) => "VIOLATED",
+            (_, true) => "example found",
+            (_, false) => "no example found",
+        };
+        println!("  [{status}] {:?} {}", p.expectation, p.name);
+        if p.expectation == Expectation::Always && p.discovery.is_some() {
+            failed = true;
+        }
+    }
+    for p in &outcome.properties {
+        if let Some(path) = &p.discovery {
+            let show = p.expectation == Expectation::Always || p.name == properties::DISAGREEMENT;
+            if show {
+                println!("\ntrace for {}:\n{}", p.name, trace::render(&model, path));
+            }
+        }
+    }
+    if failed {
+        return Ok(ExitCode::from(1));
+    }
+    if !outcome.found(properties::SOME_DECISION) {
+        println!("FAILURE: no decision was found (the model may be vacuous)");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}

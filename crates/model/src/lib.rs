@@ -1,0 +1,180 @@
+//! Model checking [Heterogeneous Paxos](https://arxiv.org/abs/2011.08253) with
+//! [stateright](https://docs.rs/stateright) over the **real** state machines.
+//!
+//! The acceptor and learner actors of the model are thin adapters around
+//! `hetpaxos_acceptor::Acceptor::handle` and `hetpaxos_learner::Learner::receive`
+//! ([`model::Node`]): no protocol logic is duplicated here. Signatures are
+//! abstracted to the signer id ([`hetpaxos_messages::AbstractSignatures`]);
+//! the message store and its derived facts are the real ones, and they are
+//! compared with the executable specification `hetpaxos-spec`
+//! ([`properties::store_spec_violation`]).
+//!
+//! Byzantine acceptors are modelled as **twins** (two independent honest
+//! instances signing as the same acceptor, each with its own state, which
+//! equivocate whenever their views differ) or as **silent**. The network is
+//! unordered and loss-free (loss is unbounded delay for safety), optionally
+//! duplicating.
+//!
+//! Properties and the digest §7 item each implements are in [`properties`];
+//! the mapping from definitions to properties is in `docs/model-checking.md`.
+#![forbid(unsafe_code)]
+
+pub mod graph_file;
+pub mod model;
+pub mod properties;
+pub mod trace;
+
+pub use model::{HetModel, HetState, LearnerDelivery, ModelConfig, build};
+
+use stateright::{Checker, Expectation, HasDiscoveries, Model, Path, UniformChooser};
+use std::time::{Duration, Instant};
+
+/// Search strategy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// Depth-first (least memory).
+    #[default]
+    Dfs,
+    /// Breadth-first (shortest counterexamples when single-threaded).
+    Bfs,
+    /// Random walks (never exhaustive).
+    Simulation,
+}
+
+/// How to search.
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    /// Strategy.
+    pub strategy: Strategy,
+    /// Depth bound (`None`: unbounded).
+    pub max_depth: Option<usize>,
+    /// Worker threads.
+    pub threads: usize,
+    /// Seed of the simulation strategy.
+    pub seed: u64,
+    /// Stop after about this many states (`None`: no bound).
+    pub max_states: Option<usize>,
+    /// Stop after this long (`None`: no bound).
+    pub timeout: Option<Duration>,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        Self {
+            strategy: Strategy::Dfs,
+            max_depth: None,
+            threads: 1,
+            seed: 0,
+            max_states: None,
+            timeout: None,
+        }
+    }
+}
+
+/// The result of one property.
+pub struct PropertyResult {
+    /// Its name.
+    pub name: &'static str,
+    /// Always or Sometimes.
+    pub expectation: Expectation,
+    /// For Always: a violating path; for Sometimes: a witnessing path.
+    pub discovery: Option<Path<HetState, <HetModel as Model>::Action>>,
+}
+
+/// The result of a search.
+pub struct Outcome {
+    /// States generated (visited, with repeats).
+    pub states: usize,
+    /// Distinct states.
+    pub unique_states: usize,
+    /// Greatest depth reached.
+    pub max_depth: usize,
+    /// Wall-clock time.
+    pub elapsed: Duration,
+    /// Whether the search covered the whole (depth-bounded) space: not a
+    /// simulation, no state or time bound hit, and not stopped at a violation.
+    pub exhaustive: bool,
+    /// Per property.
+    pub properties: Vec<PropertyResult>,
+}
+
+impl Outcome {
+    /// The result of property `name`.
+    pub fn property(&self, name: &str) -> Option<&PropertyResult> {
+        self.properties.iter().find(|p| p.name == name)
+    }
+
+    /// Whether `name` has a discovery (violation or example).
+    pub fn found(&self, name: &str) -> bool {
+        self.property(name).is_some_and(|p| p.discovery.is_some())
+    }
+
+    /// Whether every Always property holds.
+    pub fn all_always_hold(&self) -> bool {
+        self.properties
+            .iter()
+            .all(|p| p.expectation != Expectation::Always || p.discovery.is_none())
+    }
+
+    /// States per second.
+    pub fn rate(&self) -> f64 {
+        self.states as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Checks `config` with `options`; stops at the first Always violation.
+pub fn check(config: ModelConfig, options: &CheckOptions) -> Outcome {
+    let model = build(config);
+    let mut builder = model
+        .checker()
+        .threads(options.threads.max(1))
+        .finish_when(HasDiscoveries::AnyFailures);
+    if let Some(d) = options.max_depth {
+        builder = builder.target_max_depth(d);
+    }
+    if let Some(n) = options.max_states {
+        builder = builder.target_state_count(n);
+    }
+    if let Some(t) = options.timeout {
+        builder = builder.timeout(t);
+    }
+    let start = Instant::now();
+    match options.strategy {
+        Strategy::Dfs => summarize(builder.spawn_dfs().join(), start, options),
+        Strategy::Bfs => summarize(builder.spawn_bfs().join(), start, options),
+        Strategy::Simulation => summarize(
+            builder.spawn_simulation(options.seed, UniformChooser).join(),
+            start,
+            options,
+        ),
+    }
+}
+
+fn summarize(checker: impl Checker<HetModel>, start: Instant, options: &CheckOptions) -> Outcome {
+    let elapsed = start.elapsed();
+    let states = checker.state_count();
+    let mut discoveries = checker.discoveries();
+    let properties: Vec<PropertyResult> = checker
+        .model()
+        .properties()
+        .into_iter()
+        .map(|p| PropertyResult {
+            name: p.name,
+            expectation: p.expectation,
+            discovery: discoveries.remove(p.name),
+        })
+        .collect();
+    let violated = properties
+        .iter()
+        .any(|p| p.expectation == Expectation::Always && p.discovery.is_some());
+    let bounded = options.max_states.is_some_and(|n| states >= n)
+        || options.timeout.is_some_and(|t| elapsed >= t);
+    Outcome {
+        states,
+        unique_states: checker.unique_state_count(),
+        max_depth: checker.max_depth(),
+        elapsed,
+        exhaustive: options.strategy != Strategy::Simulation && !bounded && !violated,
+        properties,
+    }
+}

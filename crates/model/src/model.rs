@@ -1,0 +1,366 @@
+//! The stateright actor model: thin adapters around the pure acceptor and
+//! learner state machines, proposers that send their 1as at start, Byzantine
+//! twins and silent acceptors.
+
+use hetpaxos_acceptor::{Acceptor, AcceptorLimits, Effect, Input};
+use hetpaxos_learner::Learner;
+use hetpaxos_messages::{
+    AbstractSignatures, AbstractSigner, Message, MessageId, PendingLimits, Verifier,
+};
+use hetpaxos_quorums::{AcceptorId, AcceptorSet, LearnerGraph};
+use stateright::actor::{Actor, ActorModel, ActorModelState, Envelope, Id, Network, Out};
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashSet};
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use crate::properties;
+
+/// How messages reach the learner process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LearnerDelivery {
+    /// The learner observes every message the moment it is first sent (it is
+    /// kept in the model's history, fed through the real [`Learner`]). Sound
+    /// for every property checked here: they are all monotone in the set of
+    /// messages the learner holds, and this learner holds, in every state, a
+    /// superset of what any network-delivered learner could hold.
+    #[default]
+    Instant,
+    /// The learner is a network actor like the acceptors: every interleaving
+    /// of deliveries to it is explored (much larger state spaces).
+    Network,
+}
+
+/// What to model.
+#[derive(Clone, Debug)]
+pub struct ModelConfig {
+    /// The learner graph.
+    pub graph: Arc<LearnerGraph>,
+    /// Byzantine acceptors that equivocate: each runs as two independent
+    /// honest instances (twins) signing as it.
+    pub twins: AcceptorSet,
+    /// Byzantine acceptors that stay silent (no instance at all).
+    pub silent: AcceptorSet,
+    /// Number of distinct (ballot, value) proposals: proposal `i` has ballot
+    /// timestamp `i + 1` and value `v{i+1}`.
+    pub proposals: usize,
+    /// Whether the network may deliver a message more than once.
+    pub duplicating: bool,
+    /// Whether acceptors relay the messages they accept (the real effect). Off
+    /// by default: in a loss-free network where every sender broadcasts to
+    /// everyone, a relay only ever delivers a copy of a message the receiver is
+    /// also sent directly, so relays add states but no behaviours.
+    pub relays: bool,
+    /// How the learner receives messages.
+    pub learner_delivery: LearnerDelivery,
+}
+
+impl ModelConfig {
+    /// Every acceptor safe, two proposals, defaults elsewhere.
+    pub fn new(graph: Arc<LearnerGraph>) -> Self {
+        Self {
+            graph,
+            twins: AcceptorSet::EMPTY,
+            silent: AcceptorSet::EMPTY,
+            proposals: 2,
+            duplicating: false,
+            relays: false,
+            learner_delivery: LearnerDelivery::Instant,
+        }
+    }
+
+    /// The Byzantine acceptors (twins and silent).
+    pub fn byzantine(&self) -> AcceptorSet {
+        self.twins.union(self.silent)
+    }
+
+    /// The actually-safe acceptors: all but the Byzantine ones.
+    pub fn safe(&self) -> AcceptorSet {
+        self.graph.acceptors().difference(self.byzantine())
+    }
+}
+
+/// One actor of the model.
+#[derive(Clone, Debug)]
+pub enum Node {
+    /// Sends its 1a to every acceptor instance (and the learner) at start.
+    Proposer {
+        /// The 1a.
+        proposal: Message,
+        /// Recipients.
+        peers: Vec<Id>,
+    },
+    /// One instance of an acceptor (a safe acceptor has one, a twin two).
+    Acceptor {
+        /// The acceptor it signs as.
+        id: AcceptorId,
+        /// Twin number (0 for a safe acceptor).
+        twin: u8,
+        /// Recipients of its broadcasts: every other instance except its own
+        /// twin, and the learner when it is a network actor.
+        peers: Vec<Id>,
+        /// Whether relays of accepted messages are sent.
+        relays: bool,
+        /// Its initial state.
+        init: Box<Acceptor>,
+    },
+    /// The learner process (all learners of the graph), as a network actor.
+    Learner {
+        /// Its initial state.
+        init: Box<Learner>,
+    },
+}
+
+/// The state of one actor.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum NodeState {
+    /// Proposers have no state after start.
+    Proposer,
+    /// The real acceptor state machine.
+    Acceptor(Box<Acceptor>),
+    /// The real learner state machine.
+    Learner(Box<Learner>),
+}
+
+/// Shared, read-only context of a run (stateright's model "cfg").
+#[derive(Clone)]
+pub struct Context {
+    /// The run's configuration.
+    pub config: ModelConfig,
+    /// The actually-safe acceptors.
+    pub safe: AcceptorSet,
+    /// Display name of every actor, by actor index.
+    pub names: Vec<String>,
+    /// Actor indices of the acceptor instances of safe acceptors.
+    pub honest_slots: Vec<usize>,
+    /// Actor index of the network learner, if any.
+    pub learner_slot: Option<usize>,
+    /// Hashes of the proposed values.
+    pub proposed: BTreeSet<hetpaxos_messages::ValueHash>,
+    /// Message ids whose store facts were already compared with the spec.
+    pub(crate) spec_checked: Arc<Mutex<HashSet<MessageId>>>,
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("names", &self.names)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Auxiliary state: the learner in [`LearnerDelivery::Instant`] mode.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Observer {
+    /// The learner fed with every message when it is first sent.
+    pub learner: Option<Box<Learner>>,
+}
+
+/// The checked model.
+pub type HetModel = ActorModel<Node, Context, Observer>;
+/// A state of the checked model.
+pub type HetState = ActorModelState<Node, Observer>;
+
+impl Actor for Node {
+    type Msg = Message;
+    type State = NodeState;
+    type Timer = ();
+    type Random = ();
+    type Storage = ();
+
+    fn on_start(&self, _id: Id, _storage: &Option<()>, o: &mut Out<Self>) -> NodeState {
+        match self {
+            Node::Proposer { proposal, peers } => {
+                o.broadcast(peers, proposal);
+                NodeState::Proposer
+            }
+            Node::Acceptor { init, .. } => NodeState::Acceptor(init.clone()),
+            Node::Learner { init } => NodeState::Learner(init.clone()),
+        }
+    }
+
+    fn on_msg(
+        &self,
+        _id: Id,
+        state: &mut Cow<NodeState>,
+        _src: Id,
+        msg: Message,
+        o: &mut Out<Self>,
+    ) {
+        match (self, state.as_ref()) {
+            (Node::Acceptor { peers, relays, .. }, NodeState::Acceptor(acc)) => {
+                if acc.store().contains(&msg.id()) || acc.pending().holds(&msg.id()) {
+                    return; // a duplicate: no step
+                }
+                let mut acc = acc.clone();
+                let effects = acc.handle(Input::Receive(msg));
+                let mut own = HashSet::new();
+                for e in effects {
+                    match e {
+                        Effect::Persist(m) => {
+                            own.insert(m.id());
+                        }
+                        Effect::Broadcast(m) => {
+                            if *relays || own.contains(&m.id()) {
+                                o.broadcast(peers, &m);
+                            }
+                        }
+                        Effect::Rejected { .. } => {}
+                    }
+                }
+                *state = Cow::Owned(NodeState::Acceptor(acc));
+            }
+            (Node::Learner { .. }, NodeState::Learner(l)) => {
+                if l.store().contains(&msg.id()) || l.pending().holds(&msg.id()) {
+                    return;
+                }
+                let mut l = l.clone();
+                let _ = l.receive(msg);
+                *state = Cow::Owned(NodeState::Learner(l));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Feeds every first-sent message to the observing learner (instant mode).
+fn record_out(cx: &Context, h: &Observer, env: Envelope<&Message>) -> Option<Observer> {
+    let l = h.learner.as_ref()?;
+    if l.store().contains(&env.msg.id()) || l.pending().holds(&env.msg.id()) {
+        return None;
+    }
+    let _ = cx;
+    let mut l = l.clone();
+    let _ = l.receive(env.msg.clone());
+    Some(Observer { learner: Some(l) })
+}
+
+/// The value of proposal `i` (0-based).
+pub fn proposal_value(i: usize) -> String {
+    format!("v{}", i + 1)
+}
+
+/// Builds the model for `config`, with every property of [`properties`].
+pub fn build(config: ModelConfig) -> HetModel {
+    let graph = config.graph.clone();
+    let n_prop = config.proposals;
+    let mut names = Vec::new();
+    for i in 0..n_prop {
+        names.push(format!("P{}", i + 1));
+    }
+    // Acceptor instances.
+    let mut slots: Vec<(AcceptorId, u8)> = Vec::new();
+    for a in graph.acceptor_ids() {
+        if config.silent.contains(a) {
+            continue;
+        }
+        let copies = if config.twins.contains(a) { 2 } else { 1 };
+        for t in 0..copies {
+            slots.push((a, t));
+            let name = graph.acceptor_name(a);
+            names.push(if copies == 2 {
+                format!("{name}/twin{}", t + 1)
+            } else {
+                name.to_string()
+            });
+        }
+    }
+    let first_slot = n_prop;
+    let learner_slot = match config.learner_delivery {
+        LearnerDelivery::Network => {
+            names.push("learner".into());
+            Some(first_slot + slots.len())
+        }
+        LearnerDelivery::Instant => None,
+    };
+    let verifier: Arc<dyn Verifier> = Arc::new(AbstractSignatures {
+        acceptors: graph.num_acceptors(),
+    });
+    let safe = config.safe();
+    let honest_slots = slots
+        .iter()
+        .enumerate()
+        .filter(|(_, (a, _))| safe.contains(*a))
+        .map(|(i, _)| first_slot + i)
+        .collect();
+    let proposals: Vec<Message> = (0..n_prop)
+        .map(|i| Message::proposal(i as u64 + 1, proposal_value(i).into_bytes()))
+        .collect();
+    let proposed = proposals
+        .iter()
+        .filter_map(|m| m.as_proposal().map(|p| p.ballot().value))
+        .collect();
+    let all_slots: Vec<Id> = (0..slots.len())
+        .map(|i| Id::from(first_slot + i))
+        .chain(learner_slot.map(Id::from))
+        .collect();
+    let context = Context {
+        config: config.clone(),
+        safe,
+        names,
+        honest_slots,
+        learner_slot,
+        proposed,
+        spec_checked: Arc::new(Mutex::new(HashSet::new())),
+    };
+    let observer = Observer {
+        learner: match config.learner_delivery {
+            LearnerDelivery::Instant => Some(Box::new(Learner::new(
+                graph.clone(),
+                verifier.clone(),
+                PendingLimits::default(),
+            ))),
+            LearnerDelivery::Network => None,
+        },
+    };
+    let network = if config.duplicating {
+        Network::new_unordered_duplicating([])
+    } else {
+        Network::new_unordered_nonduplicating([])
+    };
+    let mut model = ActorModel::new(context, observer)
+        .init_network(network)
+        .record_msg_out(record_out);
+    for p in proposals {
+        model = model.actor(Node::Proposer {
+            proposal: p,
+            peers: all_slots.clone(),
+        });
+    }
+    for (i, &(a, twin)) in slots.iter().enumerate() {
+        let me = first_slot + i;
+        let peers = slots
+            .iter()
+            .enumerate()
+            .filter(|(j, (b, _))| first_slot + j != me && *b != a)
+            .map(|(j, _)| Id::from(first_slot + j))
+            .chain(learner_slot.map(Id::from))
+            .collect();
+        let mut init = Acceptor::new(
+            graph.clone(),
+            Arc::new(AbstractSigner(a)),
+            verifier.clone(),
+            AcceptorLimits::default(),
+        );
+        // Clocks far ahead of every ballot timestamp: 1as are never held.
+        let _ = init.handle(Input::Tick { now: u64::MAX / 2 });
+        model = model.actor(Node::Acceptor {
+            id: a,
+            twin,
+            peers,
+            relays: config.relays,
+            init: Box::new(init),
+        });
+    }
+    if learner_slot.is_some() {
+        model = model.actor(Node::Learner {
+            init: Box::new(Learner::new(
+                graph.clone(),
+                verifier.clone(),
+                PendingLimits::default(),
+            )),
+        });
+    }
+    properties::add_all(model)
+}
+

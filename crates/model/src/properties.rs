@@ -1,0 +1,350 @@
+//! The checked properties, each citing the item of digest §7 it implements.
+//!
+//! Every property reads the real state machines' stores: the learner's
+//! [`MessageStore`](hetpaxos_messages::MessageStore) and its decisions, and the
+//! acceptors' stores. Each `*_violation` function returns a human-readable
+//! description of the first violation in a state, or `None`.
+
+use crate::model::{Context, HetModel, HetState, NodeState};
+use hetpaxos_learner::Learner;
+use hetpaxos_messages::{Ballot, MessageId, MessageStore, ValueHash};
+use hetpaxos_quorums::{AcceptorSet, LearnerId};
+use hetpaxos_spec::Spec;
+use stateright::Expectation;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Always: entangled learners (a = b included) never decide differently (§7.1).
+pub const AGREEMENT: &str = "agreement (§7.1)";
+/// Always: every decided value was proposed (§7.2).
+pub const VALIDITY: &str = "validity (§7.2)";
+/// Always: decisions are justified by a quorum of well-formed 2as (§7.3).
+pub const JUSTIFIED: &str = "decisions justified (§7.3)";
+/// Always: safe acceptors are never caught (§7.4, which implies §7.5).
+pub const NEVER_CAUGHT: &str = "safe acceptors never caught (§7.4)";
+/// Always: the store's derived facts equal the executable spec's (§3.2, §7.6).
+pub const STORE_EQ_SPEC: &str = "store = spec (§3.2, §7.6)";
+/// Sometimes (required): some learner decides (§7.8, non-vacuity).
+pub const SOME_DECISION: &str = "a learner decides (§7.8)";
+/// Sometimes (reported): two learners decide differently (§7.9, UniqueDecision violated).
+pub const DISAGREEMENT: &str = "two learners decide differently (§7.9)";
+
+/// The Always properties, in report order.
+pub const ALWAYS: [&str; 5] = [AGREEMENT, VALIDITY, JUSTIFIED, NEVER_CAUGHT, STORE_EQ_SPEC];
+
+/// Adds every property to `model`.
+pub fn add_all(model: HetModel) -> HetModel {
+    model
+        .property(Expectation::Always, AGREEMENT, |m, s| {
+            agreement_violation(&m.cfg, s).is_none()
+        })
+        .property(Expectation::Always, VALIDITY, |m, s| {
+            validity_violation(&m.cfg, s).is_none()
+        })
+        .property(Expectation::Always, JUSTIFIED, |m, s| {
+            justification_violation(&m.cfg, s).is_none()
+        })
+        .property(Expectation::Always, NEVER_CAUGHT, |m, s| {
+            caught_violation(&m.cfg, s).is_none()
+        })
+        .property(Expectation::Always, STORE_EQ_SPEC, |m, s| {
+            store_spec_violation(&m.cfg, s).is_none()
+        })
+        .property(Expectation::Sometimes, SOME_DECISION, |m, s| {
+            learner(&m.cfg, s).is_some_and(|l| l.decisions().next().is_some())
+        })
+        .property(Expectation::Sometimes, DISAGREEMENT, |m, s| {
+            let c = chosen(&m.cfg, s);
+            let values: BTreeSet<ValueHash> = c.iter().map(|c| c.value).collect();
+            values.len() > 1
+        })
+}
+
+/// The learner process of a state (network actor or observer).
+pub fn learner<'a>(cx: &Context, s: &'a HetState) -> Option<&'a Learner> {
+    match cx.learner_slot {
+        Some(i) => match s.actor_states.get(i).map(|a| &**a) {
+            Some(NodeState::Learner(l)) => Some(l),
+            _ => None,
+        },
+        None => s.history.learner.as_deref(),
+    }
+}
+
+/// Stores of honest parties: the safe acceptors' instances and the learner.
+pub fn honest_stores<'a>(cx: &Context, s: &'a HetState) -> Vec<(String, &'a MessageStore)> {
+    let mut out = Vec::new();
+    for &i in &cx.honest_slots {
+        if let Some(NodeState::Acceptor(a)) = s.actor_states.get(i).map(|a| &**a) {
+            out.push((cx.names[i].clone(), a.store()));
+        }
+    }
+    if let Some(l) = learner(cx, s) {
+        out.push(("learner".to_string(), l.store()));
+    }
+    out
+}
+
+/// A (learner, ballot, value) for which the learner holds well-formed 2as
+/// whose signers contain a quorum of it (TLA `ChosenIn`, digest §3.2 Decision).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Chosen {
+    /// The learner.
+    pub learner: LearnerId,
+    /// The ballot.
+    pub ballot: Ballot,
+    /// The value's hash.
+    pub value: ValueHash,
+    /// Signers of the learner's 2as of that ballot.
+    pub signers: AcceptorSet,
+}
+
+/// Everything chosen in the learner's store: a superset of its decisions
+/// (the learner machine decides once per learner; this also catches a
+/// learner that could decide a second, different value).
+pub fn chosen(cx: &Context, s: &HetState) -> Vec<Chosen> {
+    let Some(l) = learner(cx, s) else {
+        return Vec::new();
+    };
+    let store = l.store();
+    let mut tallies: BTreeMap<(LearnerId, Ballot), AcceptorSet> = BTreeMap::new();
+    for m in store.messages() {
+        let Some(f) = store.facts(&m.id()) else {
+            continue;
+        };
+        let Some(signer) = f.signer() else { continue };
+        for a in f.two_a_learners().iter() {
+            tallies.entry((a, f.ballot())).or_default().insert(signer);
+        }
+    }
+    let graph = &cx.config.graph;
+    tallies
+        .into_iter()
+        .filter(|((a, _), signers)| graph.is_quorum(*a, *signers))
+        .map(|((learner, ballot), signers)| Chosen {
+            learner,
+            ballot,
+            value: ballot.value,
+            signers,
+        })
+        .collect()
+}
+
+/// §7.1 Agreement: for every entangled pair `(a, b)` (computed from the run's
+/// safe set over the condensed graph; `a = b` included), everything chosen
+/// for `a` and `b` has one value.
+pub fn agreement_violation(cx: &Context, s: &HetState) -> Option<String> {
+    let graph = &cx.config.graph;
+    let c = chosen(cx, s);
+    for x in &c {
+        for y in &c {
+            if x.value != y.value
+                && x <= y
+                && graph.entangled(x.learner, y.learner, cx.safe)
+            {
+                return Some(format!(
+                    "entangled learners {} and {} chose different values: {} at ballot {} (signers {}) and {} at ballot {} (signers {})",
+                    graph.learner_name(x.learner),
+                    graph.learner_name(y.learner),
+                    value_name(cx, x.value),
+                    x.ballot.timestamp,
+                    graph.format_set(x.signers),
+                    value_name(cx, y.value),
+                    y.ballot.timestamp,
+                    graph.format_set(y.signers),
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// §7.2 Validity: every decided (or chosen) value was proposed.
+pub fn validity_violation(cx: &Context, s: &HetState) -> Option<String> {
+    let l = learner(cx, s)?;
+    for d in l.decisions() {
+        let v = ValueHash::of(&d.value);
+        if !cx.proposed.contains(&v) {
+            return Some(format!("decided value {v} was never proposed"));
+        }
+    }
+    chosen(cx, s)
+        .into_iter()
+        .find(|c| !cx.proposed.contains(&c.value))
+        .map(|c| format!("chosen value {} was never proposed", c.value))
+}
+
+/// §7.3 Decisions are justified: each decision's ballot and value match 2as
+/// for that learner, held by the learner, whose signers contain a quorum.
+pub fn justification_violation(cx: &Context, s: &HetState) -> Option<String> {
+    let l = learner(cx, s)?;
+    let graph = &cx.config.graph;
+    let store = l.store();
+    for d in l.decisions() {
+        let mut signers = AcceptorSet::EMPTY;
+        for m in store.messages() {
+            let Some(f) = store.facts(&m.id()) else {
+                continue;
+            };
+            if f.two_a_learners().contains(d.learner)
+                && f.ballot() == d.ballot
+                && f.value() == &d.value
+                && let Some(sg) = f.signer()
+            {
+                signers.insert(sg);
+            }
+        }
+        if !graph.is_quorum(d.learner, signers) || !d.signers.is_subset(signers) {
+            return Some(format!(
+                "learner {} decided at ballot {} but its 2as there are signed by {} only",
+                graph.learner_name(d.learner),
+                d.ballot.timestamp,
+                graph.format_set(signers)
+            ));
+        }
+    }
+    None
+}
+
+/// §7.4 Safe acceptors are never caught, in any message an honest party holds.
+pub fn caught_violation(cx: &Context, s: &HetState) -> Option<String> {
+    for (who, store) in honest_stores(cx, s) {
+        for m in store.messages() {
+            if let Some(f) = store.facts(&m.id()) {
+                let bad = f.caught().intersection(cx.safe);
+                if !bad.is_empty() {
+                    return Some(format!(
+                        "{who} holds {} whose history catches safe acceptor(s) {}",
+                        m.id(),
+                        cx.config.graph.format_set(bad)
+                    ));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// §3.2 / §7.6 store = spec: for every message an honest party holds, the
+/// store's derived facts equal those of the executable specification
+/// (`hetpaxos-spec`) over the same messages, and the spec finds it
+/// well-formed. Facts depend only on a message's history, so each id is
+/// compared once per run (cached in the context).
+pub fn store_spec_violation(cx: &Context, s: &HetState) -> Option<String> {
+    for (who, store) in honest_stores(cx, s) {
+        let unchecked: Vec<MessageId> = {
+            let Ok(done) = cx.spec_checked.lock() else {
+                return Some("spec cache poisoned".into());
+            };
+            store
+                .messages()
+                .map(|m| m.id())
+                .filter(|id| !done.contains(id))
+                .collect()
+        };
+        if unchecked.is_empty() {
+            continue;
+        }
+        let graph = &*cx.config.graph;
+        let mut spec = Spec::new(graph);
+        for m in store.messages() {
+            spec.insert(m.clone());
+        }
+        for &x in &unchecked {
+            if let Some(diff) = compare(graph, &spec, store, x) {
+                return Some(format!("{who}: facts of {x} differ from the spec: {diff}"));
+            }
+        }
+        if let Ok(mut done) = cx.spec_checked.lock() {
+            done.extend(unchecked);
+        }
+    }
+    None
+}
+
+fn compare(
+    graph: &hetpaxos_quorums::LearnerGraph,
+    spec: &Spec<'_>,
+    store: &MessageStore,
+    x: MessageId,
+) -> Option<String> {
+    let f = store.facts(&x)?;
+    let mut diffs = Vec::new();
+    let mut cmp = |what: String, s: String, t: String| {
+        if s != t {
+            diffs.push(format!("{what}: spec {s} / store {t}"));
+        }
+    };
+    if let Err(e) = spec.well_formed(x) {
+        cmp("WellFormed".into(), format!("{e}"), "accepted".into());
+    }
+    cmp(
+        "Sig".into(),
+        format!("{:?}", spec.sig(x)),
+        format!("{:?}", f.signer()),
+    );
+    cmp(
+        "Get1a".into(),
+        format!("{:?}", spec.get1a(x)),
+        format!("{:?}", Some(f.get1a())),
+    );
+    cmp(
+        "b".into(),
+        format!("{:?}", spec.ballot(x)),
+        format!("{:?}", Some(f.ballot())),
+    );
+    cmp(
+        "V".into(),
+        format!("{:?}", spec.value(x)),
+        format!("{:?}", Some(f.value_hash())),
+    );
+    cmp(
+        "Caught".into(),
+        format!("{:?}", spec.caught(x)),
+        format!("{:?}", Some(f.caught())),
+    );
+    cmp(
+        "is_1b".into(),
+        format!("{:?}", spec.is_1b(x)),
+        format!("{:?}", Some(f.is_1b())),
+    );
+    cmp(
+        "2a learners".into(),
+        format!("{:?}", spec.two_a_learners(x)),
+        format!("{:?}", Some(f.two_a_learners())),
+    );
+    for a in graph.learner_ids() {
+        let an = graph.learner_name(a);
+        cmp(
+            format!("Con_{an}"),
+            format!("{:?}", spec.con(a, x)),
+            format!("{:?}", Some(f.connected(a))),
+        );
+        cmp(
+            format!("fresh_{an}"),
+            format!("{:?}", spec.fresh(a, x)),
+            format!("{:?}", Some(f.fresh().contains(a))),
+        );
+        cmp(
+            format!("Sig(q_{an})"),
+            format!("{:?}", spec.q(a, x).map(|q| spec.sig_set(&q))),
+            format!("{:?}", Some(f.q_signers(a))),
+        );
+        let values: Option<BTreeSet<ValueHash>> = spec
+            .con2as(a, x)
+            .map(|s| s.iter().filter_map(|&m| spec.value(m)).collect());
+        cmp(
+            format!("V(Con2as_{an})"),
+            format!("{values:?}"),
+            format!("{:?}", Some(f.con2as_values(a))),
+        );
+    }
+    (!diffs.is_empty()).then(|| diffs.join("; "))
+}
+
+/// A readable name for a proposed value (`v1`, …), else its hash.
+pub fn value_name(cx: &Context, v: ValueHash) -> String {
+    (0..cx.config.proposals)
+        .map(crate::model::proposal_value)
+        .find(|name| ValueHash::of(name.as_bytes()) == v)
+        .unwrap_or_else(|| v.to_string())
+}

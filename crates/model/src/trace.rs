@@ -1,0 +1,175 @@
+//! Readable counterexample traces: each step says who received what, who sent
+//! what (kind, ballot, value, learners it is a 2a for) and who decided what.
+
+use crate::model::{Context, HetModel, HetState, NodeState};
+use crate::properties::{self, learner, value_name};
+use hetpaxos_messages::{Facts, Kind, Message, MessageId};
+use stateright::Model;
+use stateright::actor::ActorModelAction;
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+/// The facts of `id` as held by anyone in `s` (the learner first).
+fn facts_in<'a>(cx: &Context, s: &'a HetState, id: &MessageId) -> Option<Facts<'a>> {
+    if let Some(f) = learner(cx, s).and_then(|l| l.store().facts(id)) {
+        return Some(f);
+    }
+    s.actor_states.iter().find_map(|a| match &**a {
+        NodeState::Acceptor(acc) => acc.store().facts(id),
+        NodeState::Learner(l) => l.store().facts(id),
+        NodeState::Proposer => None,
+    })
+}
+
+/// A one-line description of a message: kind, signer, ballot, value, learners.
+pub fn describe(cx: &Context, s: &HetState, m: &Message) -> String {
+    let graph = &cx.config.graph;
+    let short = &m.id().to_string()[..6];
+    if let Some(p) = m.as_proposal() {
+        return format!(
+            "1a(ballot {}, value {})",
+            p.ballot().timestamp,
+            String::from_utf8_lossy(p.value())
+        );
+    }
+    let signer = m
+        .signer()
+        .map(|a| graph.acceptor_name(a).to_string())
+        .unwrap_or_default();
+    match facts_in(cx, s, &m.id()) {
+        Some(f) => {
+            let kind = match f.kind() {
+                Kind::OneA => "1a".to_string(),
+                Kind::OneB => "1b".to_string(),
+                Kind::TwoA(ls) => format!("2a for {}", graph.format_learners(ls)),
+            };
+            let caught = if f.caught().is_empty() {
+                String::new()
+            } else {
+                format!(", catches {}", graph.format_set(f.caught()))
+            };
+            format!(
+                "{kind} by {signer} [{short}] (ballot {}, value {}, {} refs{caught})",
+                f.ballot().timestamp,
+                value_name(cx, f.value_hash()),
+                m.refs().len()
+            )
+        }
+        None => format!(
+            "message by {signer} [{short}] ({} refs, not yet accepted by anyone)",
+            m.refs().len()
+        ),
+    }
+}
+
+fn sent_by(s: &HetState, actor: usize) -> BTreeSet<(MessageId, Message)> {
+    s.network
+        .iter_all()
+        .filter(|e| usize::from(e.src) == actor)
+        .map(|e| (e.msg.id(), e.msg.clone()))
+        .collect()
+}
+
+fn decisions(cx: &Context, s: &HetState) -> Vec<String> {
+    let graph = &cx.config.graph;
+    learner(cx, s)
+        .map(|l| {
+            l.decisions()
+                .map(|d| {
+                    format!(
+                        "learner {} decided {} at ballot {} (2as signed by {})",
+                        graph.learner_name(d.learner),
+                        String::from_utf8_lossy(&d.value),
+                        d.ballot.timestamp,
+                        graph.format_set(d.signers)
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Renders a path of the model as numbered steps.
+pub fn render(
+    model: &HetModel,
+    path: &stateright::Path<HetState, <HetModel as Model>::Action>,
+) -> String {
+    let cx = &model.cfg;
+    let steps = path.clone().into_vec();
+    let mut out = String::new();
+    let name = |i: usize| cx.names.get(i).cloned().unwrap_or_else(|| format!("#{i}"));
+    if let Some((first, _)) = steps.first() {
+        for (i, actor) in cx.names.iter().enumerate() {
+            let sent = sent_by(first, i);
+            for (_, m) in sent {
+                let _ = writeln!(out, "  init: {actor} sends {}", describe(cx, first, &m));
+            }
+        }
+    }
+    for (k, w) in steps.windows(2).enumerate() {
+        let (prev, action) = (&w[0].0, &w[0].1);
+        let next = &w[1].0;
+        match action {
+            Some(ActorModelAction::Deliver { src, dst, msg }) => {
+                let (src, dst) = (usize::from(*src), usize::from(*dst));
+                let _ = writeln!(
+                    out,
+                    "{:>3}. {} receives {} from {}",
+                    k + 1,
+                    name(dst),
+                    describe(cx, next, msg),
+                    name(src)
+                );
+                let before = sent_by(prev, dst);
+                for (id, m) in sent_by(next, dst) {
+                    if !before.iter().any(|(b, _)| *b == id) {
+                        let _ = writeln!(
+                            out,
+                            "       {} sends {}",
+                            name(dst),
+                            describe(cx, next, &m)
+                        );
+                    }
+                }
+            }
+            Some(other) => {
+                let _ = writeln!(out, "{:>3}. {other:?}", k + 1);
+            }
+            None => {}
+        }
+        let (d0, d1) = (decisions(cx, prev), decisions(cx, next));
+        for d in d1.iter().filter(|d| !d0.contains(d)) {
+            let _ = writeln!(out, "       => {d}");
+        }
+    }
+    if let Some((last, _)) = steps.last() {
+        for c in properties::chosen(cx, last) {
+            let _ = writeln!(
+                out,
+                "  final: learner {} has a quorum of 2as for {} at ballot {} (signers {})",
+                cx.config.graph.learner_name(c.learner),
+                value_name(cx, c.value),
+                c.ballot.timestamp,
+                cx.config.graph.format_set(c.signers)
+            );
+        }
+        for (what, v) in [
+            (properties::AGREEMENT, properties::agreement_violation(cx, last)),
+            (properties::VALIDITY, properties::validity_violation(cx, last)),
+            (
+                properties::JUSTIFIED,
+                properties::justification_violation(cx, last),
+            ),
+            (properties::NEVER_CAUGHT, properties::caught_violation(cx, last)),
+            (
+                properties::STORE_EQ_SPEC,
+                properties::store_spec_violation(cx, last),
+            ),
+        ] {
+            if let Some(v) = v {
+                let _ = writeln!(out, "  violated {what}: {v}");
+            }
+        }
+    }
+    out
+}
