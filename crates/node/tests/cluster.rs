@@ -1,0 +1,163 @@
+//! Whole clusters on loopback over real gRPC.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use hetpaxos_config_gen::{homogeneous, parse_graph};
+use hetpaxos_learner::Decision;
+use hetpaxos_node::local::LocalCluster;
+use hetpaxos_node::{NetConfig, spawn_learner, spawn_proposer};
+use hetpaxos_proposer::ProposerConfig;
+use hetpaxos_quorums::GraphDescription;
+use std::time::Duration;
+
+fn net() -> NetConfig {
+    NetConfig {
+        backoff_initial: Duration::from_millis(20),
+        backoff_max: Duration::from_millis(200),
+        ..NetConfig::default()
+    }
+}
+
+fn proposer_config() -> ProposerConfig {
+    ProposerConfig {
+        initial_backoff: 100_000_000,
+        max_backoff: 1_000_000_000,
+        ..ProposerConfig::default()
+    }
+}
+
+fn red_blue() -> GraphDescription {
+    parse_graph(serde_json::json!({
+      "acceptors": ["A", "B", "C", "D"],
+      "learners": {
+        "red":  [["A","B","C"], ["A","B","D"], ["A","C","D"], ["B","C","D"]],
+        "blue": [["A","B"], ["A","C"], ["B","C"]]
+      },
+      "safe_sets": [
+        {"between": ["red", "red"],   "sets": [["A","B","C"], ["A","B","D"], ["A","C","D"], ["B","C","D"]]},
+        {"between": ["blue", "blue"], "sets": [["A","B","C"]]},
+        {"between": ["red", "blue"],  "sets": [["A","B","C"]]}
+      ]
+    }))
+    .unwrap()
+    .description
+}
+
+/// Runs a cluster with acceptors `down` never started and one proposer per
+/// value; returns every learner's decision, or `None` on timeout.
+async fn decide(
+    desc: &GraphDescription,
+    down: &[usize],
+    values: &[&str],
+    timeout: Duration,
+) -> (LocalCluster, Option<Vec<Decision>>) {
+    let mut local = LocalCluster::bind(desc).await.unwrap();
+    local.start_all_but(down, net());
+    let (_learner, mut rx) = spawn_learner(&local.cluster, net());
+    let _proposers: Vec<_> = values
+        .iter()
+        .map(|v| {
+            spawn_proposer(
+                &local.cluster,
+                v.as_bytes().to_vec(),
+                proposer_config(),
+                net(),
+            )
+        })
+        .collect();
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + timeout;
+    while out.len() < local.cluster.graph.num_learners() {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(d)) => out.push(d),
+            _ => return (local, None),
+        }
+    }
+    (local, Some(out))
+}
+
+fn values(ds: &[Decision]) -> Vec<Vec<u8>> {
+    ds.iter().map(|d| d.value.to_vec()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_acceptors_decide() {
+    let (_c, d) = decide(
+        &homogeneous(4, 1).unwrap(),
+        &[],
+        &["v"],
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(values(&d.expect("no decision")), vec![b"v".to_vec()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_of_four_down_decides() {
+    let (_c, d) = decide(
+        &homogeneous(4, 1).unwrap(),
+        &[3],
+        &["v"],
+        Duration::from_secs(20),
+    )
+    .await;
+    let d = d.expect("no decision");
+    assert_eq!(values(&d), vec![b"v".to_vec()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_of_four_down_does_not_decide() {
+    let (_c, d) = decide(
+        &homogeneous(4, 1).unwrap(),
+        &[2, 3],
+        &["v"],
+        Duration::from_secs(3),
+    )
+    .await;
+    assert!(d.is_none(), "decided without a quorum: {d:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_proposers_one_value_everywhere() {
+    let (_c, d) = decide(
+        &homogeneous(4, 2).unwrap(),
+        &[],
+        &["x", "y"],
+        Duration::from_secs(30),
+    )
+    .await;
+    let v = values(&d.expect("no decision"));
+    assert_eq!(v.len(), 2);
+    assert_eq!(v[0], v[1]);
+    assert!(v[0] == b"x" || v[0] == b"y");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn red_blue_both_decide_the_same_value() {
+    let (_c, d) = decide(&red_blue(), &[], &["rb"], Duration::from_secs(20)).await;
+    assert_eq!(values(&d.expect("no decision")), vec![b"rb".to_vec(); 2]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn red_blue_with_d_down() {
+    let (_c, d) = decide(&red_blue(), &[3], &["rb"], Duration::from_secs(20)).await;
+    assert_eq!(values(&d.expect("no decision")), vec![b"rb".to_vec(); 2]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_learner_learns_the_decision() {
+    let (local, d) = decide(
+        &homogeneous(4, 1).unwrap(),
+        &[],
+        &["early"],
+        Duration::from_secs(20),
+    )
+    .await;
+    d.expect("no decision");
+    // No proposer runs any more: the new learner can only learn by replay.
+    let (_late, mut rx) = spawn_learner(&local.cluster, net());
+    let got = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("late learner did not learn")
+        .unwrap();
+    assert_eq!(got.value.as_ref(), b"early");
+}
