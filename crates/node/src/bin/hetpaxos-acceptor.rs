@@ -10,7 +10,7 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "hetpaxos-acceptor", version, about)]
 struct Args {
-    /// This acceptor's config (DIR/<name>.json, with its private key).
+    /// This acceptor's config (`DIR/<name>.json`, with its private key).
     #[arg(long)]
     config: PathBuf,
     /// Listen here instead of the address the cluster config gives.
