@@ -135,18 +135,35 @@ pub fn check(config: ModelConfig, options: &CheckOptions) -> Outcome {
     if let Some(n) = options.max_states {
         builder = builder.target_state_count(n);
     }
-    if let Some(t) = options.timeout {
-        builder = builder.timeout(t);
-    }
     let start = Instant::now();
     match options.strategy {
-        Strategy::Dfs => summarize(builder.spawn_dfs().join(), start, options),
-        Strategy::Bfs => summarize(builder.spawn_bfs().join(), start, options),
-        Strategy::Simulation => summarize(
-            builder.spawn_simulation(options.seed, UniformChooser).join(),
+        Strategy::Dfs => finish(builder.spawn_dfs(), start, options),
+        Strategy::Bfs => finish(builder.spawn_bfs(), start, options),
+        Strategy::Simulation => finish(
+            builder.spawn_simulation(options.seed, UniformChooser),
             start,
             options,
         ),
+    }
+}
+
+/// Waits for the checker, or for the timeout: stateright's own timeout is only
+/// consulted when a worker runs out of work, so it is enforced here by
+/// polling. On a timeout the workers are left running (detached) and the
+/// figures are read at that moment; the binary exits right after.
+fn finish(checker: impl Checker<HetModel>, start: Instant, options: &CheckOptions) -> Outcome {
+    match options.timeout {
+        None => summarize(checker.join(), start, options),
+        Some(t) => {
+            while !checker.is_done() && start.elapsed() < t {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if checker.is_done() {
+                summarize(checker.join(), start, options)
+            } else {
+                summarize(checker, start, options)
+            }
+        }
     }
 }
 

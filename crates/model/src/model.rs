@@ -363,4 +363,3 @@ pub fn build(config: ModelConfig) -> HetModel {
     }
     properties::add_all(model)
 }
-

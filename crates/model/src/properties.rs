@@ -137,10 +137,7 @@ pub fn agreement_violation(cx: &Context, s: &HetState) -> Option<String> {
     let c = chosen(cx, s);
     for x in &c {
         for y in &c {
-            if x.value != y.value
-                && x <= y
-                && graph.entangled(x.learner, y.learner, cx.safe)
-            {
+            if x.value != y.value && x <= y && graph.entangled(x.learner, y.learner, cx.safe) {
                 return Some(format!(
                     "entangled learners {} and {} chose different values: {} at ballot {} (signers {}) and {} at ballot {} (signers {})",
                     graph.learner_name(x.learner),

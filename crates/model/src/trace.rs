@@ -123,12 +123,8 @@ pub fn render(
                 let before = sent_by(prev, dst);
                 for (id, m) in sent_by(next, dst) {
                     if !before.iter().any(|(b, _)| *b == id) {
-                        let _ = writeln!(
-                            out,
-                            "       {} sends {}",
-                            name(dst),
-                            describe(cx, next, &m)
-                        );
+                        let _ =
+                            writeln!(out, "       {} sends {}", name(dst), describe(cx, next, &m));
                     }
                 }
             }
@@ -154,13 +150,22 @@ pub fn render(
             );
         }
         for (what, v) in [
-            (properties::AGREEMENT, properties::agreement_violation(cx, last)),
-            (properties::VALIDITY, properties::validity_violation(cx, last)),
+            (
+                properties::AGREEMENT,
+                properties::agreement_violation(cx, last),
+            ),
+            (
+                properties::VALIDITY,
+                properties::validity_violation(cx, last),
+            ),
             (
                 properties::JUSTIFIED,
                 properties::justification_violation(cx, last),
             ),
-            (properties::NEVER_CAUGHT, properties::caught_violation(cx, last)),
+            (
+                properties::NEVER_CAUGHT,
+                properties::caught_violation(cx, last),
+            ),
             (
                 properties::STORE_EQ_SPEC,
                 properties::store_spec_violation(cx, last),

@@ -15,7 +15,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
-#[command(name = "hetpaxos-check", about = "Model-check Heterogeneous Paxos on a learner graph")]
+#[command(
+    name = "hetpaxos-check",
+    about = "Model-check Heterogeneous Paxos on a learner graph"
+)]
 struct Args {
     /// Learner graph JSON file.
     graph: std::path::PathBuf,
