@@ -1,7 +1,7 @@
 //! The checked properties, each citing the item of digest §7 it implements.
 //!
 //! Every property reads the real state machines' stores: the learner's
-//! [`MessageStore`](hetpaxos_messages::MessageStore) and its decisions, and the
+//! [`hetpaxos_messages::MessageStore`] and its decisions, and the
 //! acceptors' stores. Each `*_violation` function returns a human-readable
 //! description of the first violation in a state, or `None`.
 
