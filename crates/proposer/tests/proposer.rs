@@ -88,10 +88,10 @@ fn adopts_the_highest_2a_value_and_stops_on_decision() {
     }
     let ids: Vec<_> = onebs.iter().map(Message::id).collect();
     let mut decided = false;
-    for i in 0..3 {
+    for (i, own_1b) in onebs.iter().enumerate() {
         let mut refs = ids.clone();
-        refs.retain(|r| *r != onebs[i].id());
-        refs.push(onebs[i].id());
+        refs.retain(|r| *r != own_1b.id());
+        refs.push(own_1b.id());
         let twoa = Unsigned::new(acc(i), refs).sign(&AbstractSigner(acc(i)));
         let e = p.handle(Input::Receive(twoa));
         assert_eq!(&p.next_value()[..], b"theirs");
