@@ -28,13 +28,13 @@ mod common;
 
 use common::{oracle_graphs, signed};
 use hetpaxos_messages::{
-    Ballot, Hash32, IllFormed, Kind, Message, MessageId, MessageStore, Rejection, ValueHash,
+    Ballot, Hash32, IllFormed, Message, MessageId, MessageStore, Rejection, ValueHash,
 };
 use hetpaxos_quorums::{AcceptorId, AcceptorSet, LearnerGraph};
-use hetpaxos_spec::Spec;
+use hetpaxos_spec::{Spec, compare_facts, compare_pair};
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, TestCaseError};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -572,111 +572,23 @@ impl<'g> Gen<'g> {
     /// Tran membership for every pair of accepted messages.
     fn check_all(&mut self) -> Result<(), TestCaseError> {
         let accepted = self.accepted.clone();
-        let learners: Vec<_> = self.graph.learner_ids().collect();
         for &x in &accepted {
             let lx = self.label(&x);
             let spec = &self.spec;
-            let Some(f) = self.store.facts(&x) else {
+            if self.store.facts(&x).is_none() {
                 return Err(self.fail(format!("{lx}: accepted but no facts in the store")));
-            };
-            let mut diffs: Vec<String> = Vec::new();
-            let mut cmp = |what: &str, s: String, t: String| {
-                if s != t {
-                    diffs.push(format!("{what}: spec {s} / store {t}"));
-                }
-            };
-            cmp(
-                "Sig",
-                format!("{:?}", spec.sig(x)),
-                format!("{:?}", f.signer()),
-            );
-            cmp(
-                "Get1a",
-                format!("{:?}", spec.get1a(x)),
-                format!("{:?}", Some(f.get1a())),
-            );
-            cmp(
-                "b",
-                format!("{:?}", spec.ballot(x)),
-                format!("{:?}", Some(f.ballot())),
-            );
-            cmp(
-                "V",
-                format!("{:?}", spec.value(x)),
-                format!("{:?}", Some(f.value_hash())),
-            );
-            cmp(
-                "V (bytes)",
-                format!("{:?}", spec.value(x)),
-                format!("{:?}", Some(ValueHash::of(f.value()))),
-            );
-            cmp(
-                "Caught",
-                format!("{:?}", spec.caught(x)),
-                format!("{:?}", Some(f.caught())),
-            );
-            cmp(
-                "is_1b",
-                format!("{:?}", spec.is_1b(x)),
-                format!("{:?}", Some(f.is_1b())),
-            );
-            cmp(
-                "2a learners",
-                format!("{:?}", spec.two_a_learners(x)),
-                format!("{:?}", Some(f.two_a_learners())),
-            );
-            let spec_kind = match (spec.is_1a(x), spec.is_1b(x), spec.two_a_learners(x)) {
-                (Some(true), _, _) => Some(Kind::OneA),
-                (_, Some(true), _) => Some(Kind::OneB),
-                (_, _, Some(ls)) => Some(Kind::TwoA(ls)),
-                _ => None,
-            };
-            cmp(
-                "kind",
-                format!("{spec_kind:?}"),
-                format!("{:?}", Some(f.kind())),
-            );
-            for &a in &learners {
-                let an = self.graph.learner_name(a);
-                cmp(
-                    &format!("Con_{an}"),
-                    format!("{:?}", spec.con(a, x)),
-                    format!("{:?}", Some(f.connected(a))),
-                );
-                cmp(
-                    &format!("fresh_{an}"),
-                    format!("{:?}", spec.fresh(a, x)),
-                    format!("{:?}", Some(f.fresh().contains(a))),
-                );
-                cmp(
-                    &format!("Sig(q_{an})"),
-                    format!("{:?}", spec.q(a, x).map(|q| spec.sig_set(&q))),
-                    format!("{:?}", Some(f.q_signers(a))),
-                );
-                let values: Option<BTreeSet<ValueHash>> = spec
-                    .con2as(a, x)
-                    .map(|s| s.iter().filter_map(|&m| spec.value(m)).collect());
-                cmp(
-                    &format!("V(Con2as_{an})"),
-                    format!("{values:?}"),
-                    format!("{:?}", Some(f.con2as_values(a))),
-                );
             }
+            let mut diffs: Vec<String> = compare_facts(spec, &self.store, x)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
             for &m in &accepted {
                 let lm = self.label(&m);
-                cmp(
-                    &format!("{lm} ∈ Tran"),
-                    format!("{:?}", spec.in_tran(m, x)),
-                    format!("{:?}", Some(f.has_in_history(m))),
+                diffs.extend(
+                    compare_pair(spec, &self.store, m, x)
+                        .iter()
+                        .map(|d| format!("[{lm} = {m}] {d}")),
                 );
-                for &l in &learners {
-                    let ln = self.graph.learner_name(l);
-                    cmp(
-                        &format!("Buried({lm}, {ln})"),
-                        format!("{:?}", spec.buried(m, l, x)),
-                        format!("{:?}", Some(f.buries(m, l))),
-                    );
-                }
             }
             if !diffs.is_empty() {
                 return Err(self.fail(format!(
