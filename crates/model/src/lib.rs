@@ -22,12 +22,28 @@
 pub mod graph_file;
 pub mod model;
 pub mod properties;
+pub mod reduced;
 pub mod trace;
 
 pub use model::{HetModel, HetState, LearnerDelivery, ModelConfig, build};
+pub use reduced::{ReducedModel, build_reduced};
 
 use stateright::{Checker, Expectation, HasDiscoveries, Model, Path, UniformChooser};
+use std::hash::Hash;
 use std::time::{Duration, Instant};
+
+/// Which model to search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// The reduced model ([`reduced`]): same behaviours and properties, far
+    /// fewer states. Used when the configuration allows it
+    /// ([`reduced::supports`]: relays off, no duplication, instant learner);
+    /// otherwise the actor model is used.
+    #[default]
+    Reduced,
+    /// stateright's `ActorModel` ([`model`]): supports every option.
+    Actor,
+}
 
 /// Search strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -56,6 +72,8 @@ pub struct CheckOptions {
     pub max_states: Option<usize>,
     /// Stop after this long (`None`: no bound).
     pub timeout: Option<Duration>,
+    /// Which model to search.
+    pub engine: Engine,
 }
 
 impl Default for CheckOptions {
@@ -67,6 +85,7 @@ impl Default for CheckOptions {
             seed: 0,
             max_states: None,
             timeout: None,
+            engine: Engine::Reduced,
         }
     }
 }
@@ -77,8 +96,9 @@ pub struct PropertyResult {
     pub name: &'static str,
     /// Always or Sometimes.
     pub expectation: Expectation,
-    /// For Always: a violating path; for Sometimes: a witnessing path.
-    pub discovery: Option<Path<HetState, <HetModel as Model>::Action>>,
+    /// For Always: a violating path; for Sometimes: a witnessing path,
+    /// rendered readably as numbered steps (see [`trace`]).
+    pub discovery: Option<String>,
 }
 
 /// The result of a search.
@@ -96,6 +116,8 @@ pub struct Outcome {
     pub exhaustive: bool,
     /// Per property.
     pub properties: Vec<PropertyResult>,
+    /// The engine that was used.
+    pub engine: Engine,
 }
 
 impl Outcome {
@@ -122,9 +144,46 @@ impl Outcome {
     }
 }
 
+/// The engine [`check`] uses for `config`: the requested one, except that
+/// the reduced model falls back to the actor model where it does not apply.
+pub fn effective_engine(config: &ModelConfig, options: &CheckOptions) -> Engine {
+    match options.engine {
+        Engine::Reduced if reduced::supports(config) => Engine::Reduced,
+        _ => Engine::Actor,
+    }
+}
+
 /// Checks `config` with `options`; stops at the first Always violation.
 pub fn check(config: ModelConfig, options: &CheckOptions) -> Outcome {
-    let model = build(config);
+    match effective_engine(&config, options) {
+        Engine::Reduced => {
+            let render = build_reduced(config.clone());
+            run(build_reduced(config), options, Engine::Reduced, |p| {
+                render.render(p)
+            })
+        }
+        Engine::Actor => {
+            let render = build(config.clone());
+            run(build(config), options, Engine::Actor, |p| {
+                trace::render(&render, p)
+            })
+        }
+    }
+}
+
+type Render<'a, M> = &'a dyn Fn(&Path<<M as Model>::State, <M as Model>::Action>) -> String;
+
+fn run<M>(
+    model: M,
+    options: &CheckOptions,
+    engine: Engine,
+    render: impl Fn(&Path<M::State, M::Action>) -> String,
+) -> Outcome
+where
+    M: Model + Send + Sync + 'static,
+    M::State: Clone + std::fmt::Debug + Hash + PartialEq + Send + Sync + 'static,
+    M::Action: Clone + std::fmt::Debug + PartialEq + Send + Sync + 'static,
+{
     let mut builder = model
         .checker()
         .threads(options.threads.max(1))
@@ -136,13 +195,16 @@ pub fn check(config: ModelConfig, options: &CheckOptions) -> Outcome {
         builder = builder.target_state_count(n);
     }
     let start = Instant::now();
+    let r: Render<'_, M> = &render;
     match options.strategy {
-        Strategy::Dfs => finish(builder.spawn_dfs(), start, options),
-        Strategy::Bfs => finish(builder.spawn_bfs(), start, options),
+        Strategy::Dfs => finish(builder.spawn_dfs(), start, options, engine, r),
+        Strategy::Bfs => finish(builder.spawn_bfs(), start, options, engine, r),
         Strategy::Simulation => finish(
             builder.spawn_simulation(options.seed, UniformChooser),
             start,
             options,
+            engine,
+            r,
         ),
     }
 }
@@ -151,23 +213,43 @@ pub fn check(config: ModelConfig, options: &CheckOptions) -> Outcome {
 /// consulted when a worker runs out of work, so it is enforced here by
 /// polling. On a timeout the workers are left running (detached) and the
 /// figures are read at that moment; the binary exits right after.
-fn finish(checker: impl Checker<HetModel>, start: Instant, options: &CheckOptions) -> Outcome {
+fn finish<M: Model>(
+    checker: impl Checker<M>,
+    start: Instant,
+    options: &CheckOptions,
+    engine: Engine,
+    render: Render<'_, M>,
+) -> Outcome
+where
+    M::State: Clone + PartialEq,
+    M::Action: Clone + PartialEq,
+{
     match options.timeout {
-        None => summarize(checker.join(), start, options),
+        None => summarize(checker.join(), start, options, engine, render),
         Some(t) => {
             while !checker.is_done() && start.elapsed() < t {
                 std::thread::sleep(Duration::from_millis(50));
             }
             if checker.is_done() {
-                summarize(checker.join(), start, options)
+                summarize(checker.join(), start, options, engine, render)
             } else {
-                summarize(checker, start, options)
+                summarize(checker, start, options, engine, render)
             }
         }
     }
 }
 
-fn summarize(checker: impl Checker<HetModel>, start: Instant, options: &CheckOptions) -> Outcome {
+fn summarize<M: Model>(
+    checker: impl Checker<M>,
+    start: Instant,
+    options: &CheckOptions,
+    engine: Engine,
+    render: Render<'_, M>,
+) -> Outcome
+where
+    M::State: Clone + PartialEq,
+    M::Action: Clone + PartialEq,
+{
     let elapsed = start.elapsed();
     let states = checker.state_count();
     let mut discoveries = checker.discoveries();
@@ -178,7 +260,7 @@ fn summarize(checker: impl Checker<HetModel>, start: Instant, options: &CheckOpt
         .map(|p| PropertyResult {
             name: p.name,
             expectation: p.expectation,
-            discovery: discoveries.remove(p.name),
+            discovery: discoveries.remove(p.name).map(|path| render(&path)),
         })
         .collect();
     let violated = properties
@@ -193,5 +275,6 @@ fn summarize(checker: impl Checker<HetModel>, start: Instant, options: &CheckOpt
         elapsed,
         exhaustive: options.strategy != Strategy::Simulation && !bounded && !violated,
         properties,
+        engine,
     }
 }

@@ -50,34 +50,92 @@ pub fn add_all(model: HetModel) -> HetModel {
             store_spec_violation(&m.cfg, s).is_none()
         })
         .property(Expectation::Sometimes, SOME_DECISION, |m, s| {
-            learner(&m.cfg, s).is_some_and(|l| l.decisions().next().is_some())
+            some_decision(&m.cfg, s)
         })
         .property(Expectation::Sometimes, DISAGREEMENT, |m, s| {
-            let c = chosen(&m.cfg, s);
-            let values: BTreeSet<ValueHash> = c.iter().map(|c| c.value).collect();
-            values.len() > 1
+            disagreement(&m.cfg, s)
         })
+}
+
+/// §7.8 (Sometimes): some learner has decided.
+pub fn some_decision<S: Observed>(cx: &Context, s: &S) -> bool {
+    learner(cx, s).is_some_and(|l| l.decisions().next().is_some())
+}
+
+/// §7.9 (Sometimes, reported): two different values are chosen (for any learners).
+pub fn disagreement<S: Observed>(cx: &Context, s: &S) -> bool {
+    let c = chosen(cx, s);
+    let values: BTreeSet<ValueHash> = c.iter().map(|c| c.value).collect();
+    values.len() > 1
+}
+
+/// The Always property `name` as a function of a state (for either model).
+pub fn always_violation<S: Observed>(name: &str, cx: &Context, s: &S) -> Option<String> {
+    match name {
+        AGREEMENT => agreement_violation(cx, s),
+        VALIDITY => validity_violation(cx, s),
+        JUSTIFIED => justification_violation(cx, s),
+        NEVER_CAUGHT => caught_violation(cx, s),
+        STORE_EQ_SPEC => store_spec_violation(cx, s),
+        _ => None,
+    }
+}
+
+/// What the properties read from a state of either model (the stateright
+/// [`HetModel`] or the reduced [`crate::reduced::ReducedModel`]): the real
+/// learner and the real acceptors' stores.
+pub trait Observed {
+    /// The learner process (all learners of the graph).
+    fn learner_of(&self, cx: &Context) -> Option<&Learner>;
+    /// The stores of the safe acceptors' instances, with display names.
+    fn honest_acceptor_stores(&self, cx: &Context) -> Vec<(String, &MessageStore)>;
+    /// Every store in the state (the learner's first), to describe messages.
+    fn all_stores(&self, cx: &Context) -> Vec<&MessageStore>;
+}
+
+impl Observed for HetState {
+    fn learner_of(&self, cx: &Context) -> Option<&Learner> {
+        match cx.learner_slot {
+            Some(i) => match self.actor_states.get(i).map(|a| &**a) {
+                Some(NodeState::Learner(l)) => Some(l),
+                _ => None,
+            },
+            None => self.history.learner.as_deref(),
+        }
+    }
+
+    fn honest_acceptor_stores(&self, cx: &Context) -> Vec<(String, &MessageStore)> {
+        let mut out = Vec::new();
+        for &i in &cx.honest_slots {
+            if let Some(NodeState::Acceptor(a)) = self.actor_states.get(i).map(|a| &**a) {
+                out.push((cx.names[i].clone(), a.store()));
+            }
+        }
+        out
+    }
+
+    fn all_stores(&self, cx: &Context) -> Vec<&MessageStore> {
+        let mut out: Vec<&MessageStore> =
+            self.learner_of(cx).map(|l| l.store()).into_iter().collect();
+        for a in &self.actor_states {
+            match &**a {
+                NodeState::Acceptor(acc) => out.push(acc.store()),
+                NodeState::Learner(l) => out.push(l.store()),
+                NodeState::Proposer => {}
+            }
+        }
+        out
+    }
 }
 
 /// The learner process of a state (network actor or observer).
-pub fn learner<'a>(cx: &Context, s: &'a HetState) -> Option<&'a Learner> {
-    match cx.learner_slot {
-        Some(i) => match s.actor_states.get(i).map(|a| &**a) {
-            Some(NodeState::Learner(l)) => Some(l),
-            _ => None,
-        },
-        None => s.history.learner.as_deref(),
-    }
+pub fn learner<'a, S: Observed>(cx: &Context, s: &'a S) -> Option<&'a Learner> {
+    s.learner_of(cx)
 }
 
 /// Stores of honest parties: the safe acceptors' instances and the learner.
-pub fn honest_stores<'a>(cx: &Context, s: &'a HetState) -> Vec<(String, &'a MessageStore)> {
-    let mut out = Vec::new();
-    for &i in &cx.honest_slots {
-        if let Some(NodeState::Acceptor(a)) = s.actor_states.get(i).map(|a| &**a) {
-            out.push((cx.names[i].clone(), a.store()));
-        }
-    }
+pub fn honest_stores<'a, S: Observed>(cx: &Context, s: &'a S) -> Vec<(String, &'a MessageStore)> {
+    let mut out = s.honest_acceptor_stores(cx);
     if let Some(l) = learner(cx, s) {
         out.push(("learner".to_string(), l.store()));
     }
@@ -101,7 +159,7 @@ pub struct Chosen {
 /// Everything chosen in the learner's store: a superset of its decisions
 /// (the learner machine decides once per learner; this also catches a
 /// learner that could decide a second, different value).
-pub fn chosen(cx: &Context, s: &HetState) -> Vec<Chosen> {
+pub fn chosen<S: Observed>(cx: &Context, s: &S) -> Vec<Chosen> {
     let Some(l) = learner(cx, s) else {
         return Vec::new();
     };
@@ -132,7 +190,7 @@ pub fn chosen(cx: &Context, s: &HetState) -> Vec<Chosen> {
 /// §7.1 Agreement: for every entangled pair `(a, b)` (computed from the run's
 /// safe set over the condensed graph; `a = b` included), everything chosen
 /// for `a` and `b` has one value.
-pub fn agreement_violation(cx: &Context, s: &HetState) -> Option<String> {
+pub fn agreement_violation<S: Observed>(cx: &Context, s: &S) -> Option<String> {
     let graph = &cx.config.graph;
     let c = chosen(cx, s);
     for x in &c {
@@ -156,7 +214,7 @@ pub fn agreement_violation(cx: &Context, s: &HetState) -> Option<String> {
 }
 
 /// §7.2 Validity: every decided (or chosen) value was proposed.
-pub fn validity_violation(cx: &Context, s: &HetState) -> Option<String> {
+pub fn validity_violation<S: Observed>(cx: &Context, s: &S) -> Option<String> {
     let l = learner(cx, s)?;
     for d in l.decisions() {
         let v = ValueHash::of(&d.value);
@@ -172,7 +230,7 @@ pub fn validity_violation(cx: &Context, s: &HetState) -> Option<String> {
 
 /// §7.3 Decisions are justified: each decision's ballot and value match 2as
 /// for that learner, held by the learner, whose signers contain a quorum.
-pub fn justification_violation(cx: &Context, s: &HetState) -> Option<String> {
+pub fn justification_violation<S: Observed>(cx: &Context, s: &S) -> Option<String> {
     let l = learner(cx, s)?;
     let graph = &cx.config.graph;
     let store = l.store();
@@ -203,7 +261,7 @@ pub fn justification_violation(cx: &Context, s: &HetState) -> Option<String> {
 }
 
 /// §7.4 Safe acceptors are never caught, in any message an honest party holds.
-pub fn caught_violation(cx: &Context, s: &HetState) -> Option<String> {
+pub fn caught_violation<S: Observed>(cx: &Context, s: &S) -> Option<String> {
     for (who, store) in honest_stores(cx, s) {
         for m in store.messages() {
             if let Some(f) = store.facts(&m.id()) {
@@ -226,7 +284,7 @@ pub fn caught_violation(cx: &Context, s: &HetState) -> Option<String> {
 /// (`hetpaxos-spec`) over the same messages, and the spec finds it
 /// well-formed. Facts depend only on a message's history, so each id is
 /// compared once per run (cached in the context).
-pub fn store_spec_violation(cx: &Context, s: &HetState) -> Option<String> {
+pub fn store_spec_violation<S: Observed>(cx: &Context, s: &S) -> Option<String> {
     for (who, store) in honest_stores(cx, s) {
         let unchecked: Vec<MessageId> = {
             let Ok(done) = cx.spec_checked.lock() else {

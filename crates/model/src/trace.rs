@@ -1,8 +1,8 @@
 //! Readable counterexample traces: each step says who received what, who sent
 //! what (kind, ballot, value, learners it is a 2a for) and who decided what.
 
-use crate::model::{Context, HetModel, HetState, NodeState};
-use crate::properties::{self, learner, value_name};
+use crate::model::{Context, HetModel, HetState};
+use crate::properties::{self, Observed, learner, value_name};
 use hetpaxos_messages::{Facts, Kind, Message, MessageId};
 use stateright::Model;
 use stateright::actor::ActorModelAction;
@@ -10,19 +10,12 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 /// The facts of `id` as held by anyone in `s` (the learner first).
-fn facts_in<'a>(cx: &Context, s: &'a HetState, id: &MessageId) -> Option<Facts<'a>> {
-    if let Some(f) = learner(cx, s).and_then(|l| l.store().facts(id)) {
-        return Some(f);
-    }
-    s.actor_states.iter().find_map(|a| match &**a {
-        NodeState::Acceptor(acc) => acc.store().facts(id),
-        NodeState::Learner(l) => l.store().facts(id),
-        NodeState::Proposer => None,
-    })
+fn facts_in<'a, S: Observed>(cx: &Context, s: &'a S, id: &MessageId) -> Option<Facts<'a>> {
+    s.all_stores(cx).into_iter().find_map(|st| st.facts(id))
 }
 
 /// A one-line description of a message: kind, signer, ballot, value, learners.
-pub fn describe(cx: &Context, s: &HetState, m: &Message) -> String {
+pub fn describe<S: Observed>(cx: &Context, s: &S, m: &Message) -> String {
     let graph = &cx.config.graph;
     let short = &m.id().to_string()[..6];
     if let Some(p) = m.as_proposal() {
@@ -70,7 +63,8 @@ fn sent_by(s: &HetState, actor: usize) -> BTreeSet<(MessageId, Message)> {
         .collect()
 }
 
-fn decisions(cx: &Context, s: &HetState) -> Vec<String> {
+/// The learner's decisions in `s`, one line each.
+pub fn decisions<S: Observed>(cx: &Context, s: &S) -> Vec<String> {
     let graph = &cx.config.graph;
     learner(cx, s)
         .map(|l| {
@@ -139,41 +133,28 @@ pub fn render(
         }
     }
     if let Some((last, _)) = steps.last() {
-        for c in properties::chosen(cx, last) {
-            let _ = writeln!(
-                out,
-                "  final: learner {} has a quorum of 2as for {} at ballot {} (signers {})",
-                cx.config.graph.learner_name(c.learner),
-                value_name(cx, c.value),
-                c.ballot.timestamp,
-                cx.config.graph.format_set(c.signers)
-            );
-        }
-        for (what, v) in [
-            (
-                properties::AGREEMENT,
-                properties::agreement_violation(cx, last),
-            ),
-            (
-                properties::VALIDITY,
-                properties::validity_violation(cx, last),
-            ),
-            (
-                properties::JUSTIFIED,
-                properties::justification_violation(cx, last),
-            ),
-            (
-                properties::NEVER_CAUGHT,
-                properties::caught_violation(cx, last),
-            ),
-            (
-                properties::STORE_EQ_SPEC,
-                properties::store_spec_violation(cx, last),
-            ),
-        ] {
-            if let Some(v) = v {
-                let _ = writeln!(out, "  violated {what}: {v}");
-            }
+        out.push_str(&render_final(cx, last));
+    }
+    out
+}
+
+/// What the last state of a trace has chosen, and which Always properties it
+/// violates.
+pub fn render_final<S: Observed>(cx: &Context, last: &S) -> String {
+    let mut out = String::new();
+    for c in properties::chosen(cx, last) {
+        let _ = writeln!(
+            out,
+            "  final: learner {} has a quorum of 2as for {} at ballot {} (signers {})",
+            cx.config.graph.learner_name(c.learner),
+            value_name(cx, c.value),
+            c.ballot.timestamp,
+            cx.config.graph.format_set(c.signers)
+        );
+    }
+    for what in properties::ALWAYS {
+        if let Some(v) = properties::always_violation(what, cx, last) {
+            let _ = writeln!(out, "  violated {what}: {v}");
         }
     }
     out

@@ -1,17 +1,20 @@
 //! Model-checking runs on the digest §8 configurations and one of our own.
 //!
-//! The default suite uses depth bounds (DFS, one thread) so that it stays
-//! within a few minutes on 2 cores; every figure is pinned as a regression
-//! guard (a change in the protocol crates that changes the reachable state
-//! space changes these numbers — update them deliberately). Larger runs are
-//! `#[ignore]`d; run them with
+//! The default engine is the reduced model (`hetpaxos_model::reduced`); one
+//! test keeps the stateright actor model exercised. The default suite uses
+//! exhaustive runs with one proposal and depth bounds with two (DFS, one
+//! thread) so that it stays well within two minutes on 2 cores; every figure
+//! is pinned as a regression guard (a change in the protocol crates that
+//! changes the reachable state space changes these numbers — update them
+//! deliberately). Larger runs are `#[ignore]`d; run them with
 //! `cargo test --release -p hetpaxos-model --test configs -- --ignored --nocapture`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use hetpaxos_model::graph_file::parse_graph;
 use hetpaxos_model::properties::{AGREEMENT, ALWAYS, DISAGREEMENT, SOME_DECISION};
-use hetpaxos_model::{CheckOptions, ModelConfig, Outcome, Strategy, build, check, trace};
+use hetpaxos_model::{CheckOptions, Engine, ModelConfig, Outcome, Strategy, build_reduced, check};
 use hetpaxos_quorums::{AcceptorSet, LearnerGraph, examples};
+use stateright::{Checker, Model};
 use std::sync::Arc;
 
 fn set(graph: &LearnerGraph, names: &str) -> AcceptorSet {
@@ -31,19 +34,33 @@ fn run_with(
     depth: Option<usize>,
     strategy: Strategy,
 ) -> (ModelConfig, Outcome) {
+    run_full(graph, twins, depth, strategy, 2, Engine::Reduced)
+}
+
+fn run_full(
+    graph: LearnerGraph,
+    twins: &str,
+    depth: Option<usize>,
+    strategy: Strategy,
+    proposals: usize,
+    engine: Engine,
+) -> (ModelConfig, Outcome) {
     let graph = Arc::new(graph);
     let mut config = ModelConfig::new(graph.clone());
     config.twins = set(&graph, twins);
+    config.proposals = proposals;
     let options = CheckOptions {
         strategy,
         max_depth: depth,
         seed: 7,
         max_states: (strategy == Strategy::Simulation).then_some(300_000),
+        engine,
         ..CheckOptions::default()
     };
     let outcome = check(config.clone(), &options);
+    assert_eq!(outcome.engine, engine);
     eprintln!(
-        "twins {twins:?} depth {depth:?}: {} states, {} unique, depth {}, {:.1}s, {:.0}/s",
+        "{engine:?} twins {twins:?} proposals {proposals} depth {depth:?}: {} states, {} unique, depth {}, {:.1}s, {:.0}/s",
         outcome.states,
         outcome.unique_states,
         outcome.max_depth,
@@ -55,9 +72,9 @@ fn run_with(
 
 fn assert_always_hold(config: &ModelConfig, outcome: &Outcome) {
     for name in ALWAYS {
-        if let Some(path) = outcome.property(name).and_then(|p| p.discovery.as_ref()) {
-            let model = build(config.clone());
-            panic!("{name} violated:\n{}", trace::render(&model, path));
+        if let Some(trace) = outcome.property(name).and_then(|p| p.discovery.as_ref()) {
+            let _ = config;
+            panic!("{name} violated:\n{trace}");
         }
     }
 }
@@ -68,16 +85,64 @@ fn own_graph() -> LearnerGraph {
 }
 
 #[test]
+fn homogeneous_n4_one_byzantine_twin_one_proposal_exhaustive() {
+    let graph = examples::homogeneous(4, 1).unwrap();
+    let (config, o) = run_full(graph, "D", None, Strategy::Dfs, 1, Engine::Reduced);
+    assert_always_hold(&config, &o);
+    assert!(o.exhaustive);
+    assert!(o.found(SOME_DECISION));
+    assert!(!o.found(DISAGREEMENT));
+    assert_eq!(o.unique_states, HOMOGENEOUS_P1_UNIQUE);
+}
+const HOMOGENEOUS_P1_UNIQUE: usize = 22_892;
+
+#[test]
 fn homogeneous_n4_one_byzantine_twin_bounded() {
     let (config, o) = run(examples::homogeneous(4, 1).unwrap(), "D", Some(9));
     assert_always_hold(&config, &o);
     assert!(o.exhaustive);
-    // A decision needs 9 steps (depth 10: too slow for the default suite);
-    // `homogeneous_n4_decides_in_simulation` shows decisions are reachable.
     assert!(!o.found(DISAGREEMENT));
     assert_eq!(o.unique_states, HOMOGENEOUS_D9_UNIQUE);
 }
-const HOMOGENEOUS_D9_UNIQUE: usize = 1_272_063;
+const HOMOGENEOUS_D9_UNIQUE: usize = 100_099;
+
+/// The stateright actor model (every option; no reductions but relays off and
+/// the instant learner) stays exercised.
+#[test]
+fn homogeneous_n4_actor_model_bounded() {
+    let graph = examples::homogeneous(4, 1).unwrap();
+    let (config, o) = run_full(graph, "D", Some(8), Strategy::Dfs, 2, Engine::Actor);
+    assert_always_hold(&config, &o);
+    assert!(o.exhaustive);
+    assert_eq!(o.unique_states, ACTOR_D8_UNIQUE);
+}
+const ACTOR_D8_UNIQUE: usize = 332_738;
+
+/// Reductions R3 (stale 1as) and R4 (finished acceptors) checked at run time:
+/// every skipped delivery is tried on a copy and must emit nothing.
+#[test]
+fn reductions_checked_at_run_time() {
+    for (graph, twins, proposals, depth) in [
+        (examples::homogeneous(4, 1).unwrap(), "D", 1, None),
+        (examples::red_blue().unwrap(), "D", 2, Some(8)),
+    ] {
+        let graph = Arc::new(graph);
+        let mut config = ModelConfig::new(graph.clone());
+        config.twins = set(&graph, twins);
+        config.proposals = proposals;
+        let mut model = build_reduced(config);
+        model.check_reductions = true;
+        let mut b = model.checker();
+        if let Some(d) = depth {
+            b = b.target_max_depth(d);
+        }
+        let c = b.spawn_dfs().join();
+        assert!(c.unique_state_count() > 1000);
+        for name in ALWAYS {
+            c.assert_no_discovery(name);
+        }
+    }
+}
 
 #[test]
 fn homogeneous_n4_decides_in_simulation() {
@@ -104,7 +169,7 @@ fn red_blue_d_byzantine_all_hold() {
     assert!(!o.found(DISAGREEMENT), "red and blue are entangled");
     assert_eq!(o.unique_states, RED_BLUE_D8_UNIQUE);
 }
-const RED_BLUE_D8_UNIQUE: usize = 410_561;
+const RED_BLUE_D8_UNIQUE: usize = 36_471;
 
 #[test]
 fn red_blue_c_byzantine_agreement_holds_learners_may_differ() {
@@ -130,11 +195,11 @@ fn disjoint_quorums_violate_agreement_without_byzantine() {
     let graph = examples::disjoint().unwrap();
     assert!(graph.validate().is_err());
     let (config, o) = run_with(graph, "", None, Strategy::Bfs);
-    let path = o
+    let _ = config;
+    let text = o
         .property(AGREEMENT)
-        .and_then(|p| p.discovery.as_ref())
+        .and_then(|p| p.discovery.clone())
         .expect("an agreement violation");
-    let text = trace::render(&build(config), path);
     assert!(text.contains("violated agreement"), "{text}");
     assert!(
         text.contains("decided v1") && text.contains("decided v2"),
@@ -168,4 +233,16 @@ fn homogeneous_n4_one_byzantine_twin_exhaustive() {
     let (config, o) = run(examples::homogeneous(4, 1).unwrap(), "D", None);
     assert_always_hold(&config, &o);
     assert!(o.exhaustive);
+}
+
+/// Exhaustive red/blue (digest §8 Config 2) with D a Byzantine twin (see
+/// docs/model-checking.md).
+#[test]
+#[ignore]
+fn red_blue_d_byzantine_exhaustive() {
+    let (config, o) = run(examples::red_blue().unwrap(), "D", None);
+    assert_always_hold(&config, &o);
+    assert!(o.exhaustive);
+    assert!(o.found(SOME_DECISION));
+    assert!(!o.found(DISAGREEMENT));
 }

@@ -6,7 +6,8 @@
 use clap::Parser;
 use hetpaxos_model::graph_file::parse_graph;
 use hetpaxos_model::{
-    CheckOptions, LearnerDelivery, ModelConfig, Strategy, build, check, properties, trace,
+    CheckOptions, Engine, LearnerDelivery, ModelConfig, Strategy, build, build_reduced, check,
+    effective_engine, properties,
 };
 use hetpaxos_quorums::{AcceptorSet, LearnerGraph};
 use stateright::{Expectation, Model};
@@ -59,6 +60,11 @@ struct Args {
     /// letting it observe each message when first sent.
     #[arg(long)]
     network_learner: bool,
+    /// reduced (default: the reduced model, docs/model-checking.md) or actor
+    /// (stateright's ActorModel; used anyway with --relays, --duplicating or
+    /// --network-learner).
+    #[arg(long, default_value = "reduced")]
+    engine: String,
     /// Serve stateright's web explorer at this address instead of checking.
     #[arg(long)]
     explore: Option<String>,
@@ -96,6 +102,11 @@ fn run(args: Args) -> Result<ExitCode, String> {
         "bfs" => Strategy::Bfs,
         "simulation" => Strategy::Simulation,
         s => return Err(format!("unknown strategy {s:?} (dfs, bfs, simulation)")),
+    };
+    let engine = match args.engine.as_str() {
+        "reduced" => Engine::Reduced,
+        "actor" => Engine::Actor,
+        s => return Err(format!("unknown engine {s:?} (reduced, actor)")),
     };
     if args.proposals == 0 {
         return Err("--proposals must be at least 1".into());
@@ -144,19 +155,6 @@ fn run(args: Args) -> Result<ExitCode, String> {
             );
         }
     }
-    if let Some(addr) = args.explore {
-        println!("serving the explorer on http://{addr}");
-        use std::net::ToSocketAddrs;
-        addr.to_socket_addrs()
-            .map_err(|e| format!("--explore {addr}: {e}"))?;
-        let _checker = build(config)
-            .checker()
-            .threads(args.threads.max(1))
-            .serve(addr);
-        loop {
-            std::thread::sleep(Duration::from_secs(3600));
-        }
-    }
     let options = CheckOptions {
         strategy,
         max_depth: args.max_depth,
@@ -164,8 +162,38 @@ fn run(args: Args) -> Result<ExitCode, String> {
         seed: args.seed,
         max_states: args.max_states,
         timeout: args.timeout.map(Duration::from_secs),
+        engine,
     };
-    let model = build(config.clone());
+    let engine = effective_engine(&config, &options);
+    println!(
+        "engine: {}",
+        match engine {
+            Engine::Reduced =>
+                "reduced (deliver when ready, canonical in-flight set, eager stale 1as)",
+            Engine::Actor => "actor (stateright ActorModel)",
+        }
+    );
+    if let Some(addr) = args.explore {
+        println!("serving the explorer on http://{addr}");
+        use std::net::ToSocketAddrs;
+        addr.to_socket_addrs()
+            .map_err(|e| format!("--explore {addr}: {e}"))?;
+        let threads = args.threads.max(1);
+        match engine {
+            Engine::Reduced => {
+                let _checker = build_reduced(config).checker().threads(threads).serve(addr);
+                loop {
+                    std::thread::sleep(Duration::from_secs(3600));
+                }
+            }
+            Engine::Actor => {
+                let _checker = build(config).checker().threads(threads).serve(addr);
+                loop {
+                    std::thread::sleep(Duration::from_secs(3600));
+                }
+            }
+        }
+    }
     let outcome = check(config, &options);
     println!(
         "states generated: {}\nunique states: {}\nmax depth: {}\nelapsed: {:.2}s\nstates/sec: {:.0}\nsearch: {}",
@@ -196,10 +224,10 @@ fn run(args: Args) -> Result<ExitCode, String> {
         }
     }
     for p in &outcome.properties {
-        if let Some(path) = &p.discovery {
+        if let Some(trace) = &p.discovery {
             let show = p.expectation == Expectation::Always || p.name == properties::DISAGREEMENT;
             if show {
-                println!("\ntrace for {}:\n{}", p.name, trace::render(&model, path));
+                println!("\ntrace for {}:\n{trace}", p.name);
             }
         }
     }
