@@ -9,7 +9,7 @@
 //!   own value otherwise (decision D9) — the Paxos rule that lets competing
 //!   proposers converge, since 1bs for that value are fresh wherever the
 //!   conflicting 2as are buried;
-//! - stops once it has seen a decision (per [`StopRule`]).
+//! - stops once every learner has decided (per [`StopRule`]).
 //!
 //! Safety never depends on proposers: acceptors and learners only count
 //! well-formed messages.
@@ -23,9 +23,14 @@ use std::sync::Arc;
 /// When the proposer stops.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StopRule {
-    /// After the first decision of any learner.
+    /// After the first decision of any learner. With several learners this
+    /// can stop too early: a learner whose quorum holds acceptors that already
+    /// sent 2as for another learner at a ballot that others then moved past
+    /// needs a new ballot (of the adopted value) to decide.
     AnyDecision,
-    /// After every learner of the configuration decided.
+    /// After every learner of the configuration decided (the default). A
+    /// learner that can never decide keeps the proposer proposing, with
+    /// back-off.
     AllDecided,
     /// Never (keeps proposing, as the earlier implementation did).
     Never,
@@ -43,12 +48,12 @@ pub struct ProposerConfig {
 }
 
 impl Default for ProposerConfig {
-    /// 200 ms doubling up to 10 s; stop after any decision.
+    /// 200 ms doubling up to 10 s; stop once every learner decided.
     fn default() -> Self {
         Self {
             initial_backoff: 200_000_000,
             max_backoff: 10_000_000_000,
-            stop: StopRule::AnyDecision,
+            stop: StopRule::AllDecided,
         }
     }
 }

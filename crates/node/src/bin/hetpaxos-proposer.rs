@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Proposes a value to every acceptor with randomised exponential backoff and
-/// exits 0 once it observes a decision.
+/// exits 0 once every learner of the configuration has decided (or, with
+/// `--any-decision`, once it observes the first decision).
 #[derive(Parser)]
 #[command(name = "hetpaxos-proposer", version, about)]
 struct Args {
@@ -25,8 +26,11 @@ struct Args {
     #[arg(long)]
     value_file: Option<PathBuf>,
     /// Keep proposing forever (as the earlier implementation did).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "any_decision")]
     forever: bool,
+    /// Stop at the first decision of any learner, not once all decided.
+    #[arg(long)]
+    any_decision: bool,
 }
 
 fn main() -> ExitCode {
@@ -42,8 +46,10 @@ fn main() -> ExitCode {
         let config = ProposerConfig {
             stop: if args.forever {
                 StopRule::Never
-            } else {
+            } else if args.any_decision {
                 StopRule::AnyDecision
+            } else {
+                StopRule::AllDecided
             },
             ..ProposerConfig::default()
         };
