@@ -9,7 +9,7 @@ use crate::model::{Context, HetModel, HetState, NodeState};
 use hetpaxos_learner::Learner;
 use hetpaxos_messages::{Ballot, MessageId, MessageStore, ValueHash};
 use hetpaxos_quorums::{AcceptorSet, LearnerId};
-use hetpaxos_spec::Spec;
+use hetpaxos_spec::{Spec, compare_facts};
 use stateright::Expectation;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -305,8 +305,13 @@ pub fn store_spec_violation<S: Observed>(cx: &Context, s: &S) -> Option<String> 
             spec.insert(m.clone());
         }
         for &x in &unchecked {
-            if let Some(diff) = compare(graph, &spec, store, x) {
-                return Some(format!("{who}: facts of {x} differ from the spec: {diff}"));
+            let diffs = compare_facts(&spec, store, x);
+            if !diffs.is_empty() {
+                let diff: Vec<String> = diffs.iter().map(ToString::to_string).collect();
+                return Some(format!(
+                    "{who}: facts of {x} differ from the spec: {}",
+                    diff.join("; ")
+                ));
             }
         }
         if let Ok(mut done) = cx.spec_checked.lock() {
@@ -314,86 +319,6 @@ pub fn store_spec_violation<S: Observed>(cx: &Context, s: &S) -> Option<String> 
         }
     }
     None
-}
-
-fn compare(
-    graph: &hetpaxos_quorums::LearnerGraph,
-    spec: &Spec<'_>,
-    store: &MessageStore,
-    x: MessageId,
-) -> Option<String> {
-    let f = store.facts(&x)?;
-    let mut diffs = Vec::new();
-    let mut cmp = |what: String, s: String, t: String| {
-        if s != t {
-            diffs.push(format!("{what}: spec {s} / store {t}"));
-        }
-    };
-    if let Err(e) = spec.well_formed(x) {
-        cmp("WellFormed".into(), format!("{e}"), "accepted".into());
-    }
-    cmp(
-        "Sig".into(),
-        format!("{:?}", spec.sig(x)),
-        format!("{:?}", f.signer()),
-    );
-    cmp(
-        "Get1a".into(),
-        format!("{:?}", spec.get1a(x)),
-        format!("{:?}", Some(f.get1a())),
-    );
-    cmp(
-        "b".into(),
-        format!("{:?}", spec.ballot(x)),
-        format!("{:?}", Some(f.ballot())),
-    );
-    cmp(
-        "V".into(),
-        format!("{:?}", spec.value(x)),
-        format!("{:?}", Some(f.value_hash())),
-    );
-    cmp(
-        "Caught".into(),
-        format!("{:?}", spec.caught(x)),
-        format!("{:?}", Some(f.caught())),
-    );
-    cmp(
-        "is_1b".into(),
-        format!("{:?}", spec.is_1b(x)),
-        format!("{:?}", Some(f.is_1b())),
-    );
-    cmp(
-        "2a learners".into(),
-        format!("{:?}", spec.two_a_learners(x)),
-        format!("{:?}", Some(f.two_a_learners())),
-    );
-    for a in graph.learner_ids() {
-        let an = graph.learner_name(a);
-        cmp(
-            format!("Con_{an}"),
-            format!("{:?}", spec.con(a, x)),
-            format!("{:?}", Some(f.connected(a))),
-        );
-        cmp(
-            format!("fresh_{an}"),
-            format!("{:?}", spec.fresh(a, x)),
-            format!("{:?}", Some(f.fresh().contains(a))),
-        );
-        cmp(
-            format!("Sig(q_{an})"),
-            format!("{:?}", spec.q(a, x).map(|q| spec.sig_set(&q))),
-            format!("{:?}", Some(f.q_signers(a))),
-        );
-        let values: Option<BTreeSet<ValueHash>> = spec
-            .con2as(a, x)
-            .map(|s| s.iter().filter_map(|&m| spec.value(m)).collect());
-        cmp(
-            format!("V(Con2as_{an})"),
-            format!("{values:?}"),
-            format!("{:?}", Some(f.con2as_values(a))),
-        );
-    }
-    (!diffs.is_empty()).then(|| diffs.join("; "))
 }
 
 /// A readable name for a proposed value (`v1`, …), else its hash.
