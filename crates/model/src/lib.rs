@@ -25,7 +25,7 @@ pub mod properties;
 pub mod reduced;
 pub mod trace;
 
-pub use model::{HetModel, HetState, LearnerDelivery, ModelConfig, build};
+pub use model::{HetModel, HetState, LearnerDelivery, ModelConfig, Reductions, build};
 pub use reduced::{ReducedModel, build_reduced};
 
 use stateright::{Checker, Expectation, HasDiscoveries, Model, Path, UniformChooser};

@@ -53,6 +53,35 @@ pub struct ModelConfig {
     pub relays: bool,
     /// How the learner receives messages.
     pub learner_delivery: LearnerDelivery,
+    /// Which optional reductions the reduced engine applies (all by default;
+    /// turning them off is for measuring them).
+    pub reductions: Reductions,
+}
+
+/// The optional reductions of the reduced engine (see [`crate::reduced`]);
+/// R1 (deliver when ready) and R2 (derived in-flight set) are always on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reductions {
+    /// R3: stale 1as are delivered eagerly.
+    pub eager_stale_1a: bool,
+    /// R4: deliveries to finished acceptors are not explored.
+    pub absorb_finished: bool,
+    /// R5: twin instances are interchangeable.
+    pub twin_symmetry: bool,
+    /// R6: deliveries to an acceptor are explored in blocks ending with the
+    /// first delivery that makes it emit.
+    pub batch_to_emission: bool,
+}
+
+impl Default for Reductions {
+    fn default() -> Self {
+        Self {
+            eager_stale_1a: true,
+            absorb_finished: true,
+            twin_symmetry: true,
+            batch_to_emission: true,
+        }
+    }
 }
 
 impl ModelConfig {
@@ -66,6 +95,7 @@ impl ModelConfig {
             duplicating: false,
             relays: false,
             learner_delivery: LearnerDelivery::Instant,
+            reductions: Reductions::default(),
         }
     }
 

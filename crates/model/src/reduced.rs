@@ -74,6 +74,18 @@
 //! invariant and every reachable property value. This removes the
 //! interleavings of a stale 1a's delivery with all other deliveries.
 //!
+//! # Twins are interchangeable (reduction R5, symmetry)
+//! The two instances of a Byzantine twin pair start in the same state, sign as
+//! the same acceptor, and are sent the same messages (a message reaches an
+//! instance iff it is not signed as that instance's acceptor); no property
+//! reads their states (they are not safe; the learner is shared). So swapping
+//! the two instances' states maps transitions to transitions
+//! (`Deliver(twin1, m)` to `Deliver(twin2, m)`), fixes the initial state and
+//! preserves every property: it is an automorphism of the model, and states
+//! are compared and hashed up to it (each pair as an unordered pair). Search
+//! over the quotient visits each orbit once and reaches the same property
+//! values. Traces stay concrete (stateright replays the actions).
+//!
 //! # Finished acceptors absorb (reduction R4)
 //! An instance is *finished* when its store holds the highest proposed 1a
 //! (`b_max`; all 1as are sent at start, so no higher ballot ever arrives),
@@ -95,6 +107,35 @@
 //! [`ReducedModel::check_reductions`] tests R3 and R4 at run time by trying
 //! every skipped delivery on a copy.
 //!
+//! # Deliveries in blocks that end with an emission (reduction R6)
+//! Only emissions are visible: every property is a function of the learner
+//! (fed each message when first sent), because the properties that read
+//! acceptor stores read per-message facts, and the learner's store is a
+//! superset of every acceptor's (see R4). Take any execution and a delivery
+//! `d` to instance `a` that emits nothing. Move `d` later, to just before
+//! `a`'s next emitting delivery, or drop it if there is none. It only moves
+//! past deliveries to other instances, which do not read `a`'s state and
+//! which `d` does not enable (it sends nothing), and past non-emitting
+//! deliveries to `a` that are moved the same way (so `a`'s deliveries keep
+//! their order). `d`'s message was sent before its old position, and its
+//! references reach `a`'s store before it as they did, so the moved delivery
+//! is enabled; `a` receives the same messages in the same order, so its state
+//! at each emitting delivery, and what it emits, are unchanged, and every
+//! other instance and the learner see the same messages at the same points.
+//! Doing this for every non-emitting delivery gives an execution made of
+//! *blocks*: deliveries to one instance, of which only the last emits, with
+//! the same sequence of sent messages, hence the same learner states and the
+//! same property values along the way (dropped trailing deliveries only grow
+//! acceptor stores, invisible as in R4). The engine explores exactly such
+//! executions: an action is a block, and `ReducedModel::blocks` enumerates
+//! them by a local search over the instance's states reachable by
+//! non-emitting deliveries, everything else fixed, keeping one block per
+//! distinct resulting instance state (two such blocks have the same
+//! successor: the messages sent are the instance's own messages new in its
+//! store, in chain order). R4 is subsumed (a finished instance has no block)
+//! and kept as a cheap shortcut. With [`ReducedModel::check_reductions`] the
+//! engine explores single deliveries instead (R1–R5), to test R3 and R4.
+//!
 //! Reductions not taken: partial-order reduction across receivers is unsound
 //! here without more care (a delivery to `b` can send a new message to `a`,
 //! whose order relative to `a`'s other deliveries matters), and symmetry
@@ -108,7 +149,7 @@ use hetpaxos_messages::{
 };
 use hetpaxos_quorums::{AcceptorId, LearnerSet};
 use stateright::{Model, Property};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::{self, Write as _};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
@@ -124,9 +165,13 @@ pub struct ReducedModel {
     /// The acceptor each instance signs as.
     pub ids: Vec<AcceptorId>,
     init_acceptors: Vec<Arc<Acceptor>>,
+    twin_pairs: Arc<[usize]>,
     proposals: Vec<Message>,
     learner: Arc<Learner>,
     b_max: Option<Ballot>,
+    step_memo: Memo<Acceptor, Arc<LocalStep>>,
+    learner_memo: Memo<Learner, Arc<Learner>>,
+    blocks_memo: Memo<Acceptor, BlocksMemo>,
     /// Check reductions R3 and R4 while exploring (slow; for tests): every
     /// delivery R4 skips is tried on a copy and must emit nothing.
     pub check_reductions: bool,
@@ -141,6 +186,22 @@ pub struct ReducedState {
     pub learner: Arc<Learner>,
     /// Every message sent so far, by id (a function of `acceptors`; not hashed).
     pub sent: Arc<BTreeMap<MessageId, Message>>,
+    /// Index of the first instance of each twin pair (`i`, `i + 1`): the two
+    /// are compared and hashed as an unordered pair (reduction R5).
+    pub twin_pairs: Arc<[usize]>,
+}
+
+impl ReducedState {
+    /// Whether instance `i` is the second of a twin pair.
+    fn second_twin(&self, i: usize) -> bool {
+        i > 0 && self.twin_pairs.contains(&(i - 1))
+    }
+}
+
+/// A deterministic 64-bit hash of one acceptor (the standard library's
+/// SipHash with fixed keys).
+fn acceptor_hash(a: &Acceptor) -> u64 {
+    hash64(a)
 }
 
 impl fmt::Debug for ReducedState {
@@ -153,30 +214,53 @@ impl fmt::Debug for ReducedState {
     }
 }
 
+/// Equal up to swapping the two instances of each twin pair (R5).
 impl PartialEq for ReducedState {
     fn eq(&self, other: &Self) -> bool {
-        self.acceptors == other.acceptors && self.learner == other.learner
+        if self.learner != other.learner || self.acceptors.len() != other.acceptors.len() {
+            return false;
+        }
+        let (a, b) = (&self.acceptors, &other.acceptors);
+        (0..a.len()).all(|i| {
+            if self.twin_pairs.contains(&i) {
+                (a[i] == b[i] && a[i + 1] == b[i + 1]) || (a[i] == b[i + 1] && a[i + 1] == b[i])
+            } else {
+                self.second_twin(i) || a[i] == b[i]
+            }
+        })
     }
 }
 
 impl Eq for ReducedState {}
 
+/// Hashes what [`PartialEq`] compares: each twin pair as the sorted pair of
+/// its instances' hashes (R5).
 impl Hash for ReducedState {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.acceptors.hash(state);
+        let a = &self.acceptors;
+        for i in 0..a.len() {
+            if self.twin_pairs.contains(&i) {
+                let (x, y) = (acceptor_hash(&a[i]), acceptor_hash(&a[i + 1]));
+                (x.min(y), x.max(y)).hash(state);
+            } else if !self.second_twin(i) {
+                a[i].hash(state);
+            }
+        }
         self.learner.hash(state);
     }
 }
 
 /// An action of the reduced model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ReducedAction {
-    /// Deliver message `id` (in `sent`) to acceptor instance `to`.
+    /// Deliver messages `ids` (in `sent`), in order, to acceptor instance
+    /// `to`: one message, or (R6) a block whose last delivery is the first
+    /// that makes the instance emit.
     Deliver {
         /// Instance index.
         to: usize,
-        /// The message.
-        id: MessageId,
+        /// The messages, in delivery order.
+        ids: Vec<MessageId>,
     },
 }
 
@@ -216,11 +300,15 @@ pub fn build_reduced(config: ModelConfig) -> ReducedModel {
     let mut ids = Vec::new();
     let mut init_acceptors = Vec::new();
     let mut honest_slots = Vec::new();
+    let mut twin_pairs = Vec::new();
     for a in graph.acceptor_ids() {
         if config.silent.contains(a) {
             continue;
         }
         let copies = if config.twins.contains(a) { 2 } else { 1 };
+        if copies == 2 && config.reductions.twin_symmetry {
+            twin_pairs.push(ids.len());
+        }
         for t in 0..copies {
             let name = graph.acceptor_name(a);
             if safe.contains(a) {
@@ -256,6 +344,10 @@ pub fn build_reduced(config: ModelConfig) -> ReducedModel {
         .filter_map(|m| m.as_proposal().map(|p| p.ballot()))
         .max();
     ReducedModel {
+        step_memo: Memo::default(),
+        learner_memo: Memo::default(),
+        blocks_memo: Memo::default(),
+        twin_pairs: twin_pairs.into(),
         b_max,
         check_reductions: false,
         cx: Context {
@@ -274,6 +366,92 @@ pub fn build_reduced(config: ModelConfig) -> ReducedModel {
     }
 }
 
+/// Memoized R6 blocks: the messages available, and the blocks.
+type BlocksMemo = (Arc<Vec<MessageId>>, Arc<Vec<Vec<MessageId>>>);
+
+/// The result of one acceptor step (see `ReducedModel::local_step`).
+struct LocalStep {
+    next: Arc<Acceptor>,
+    emitted: Vec<Message>,
+}
+
+/// A deterministic 64-bit hash (the standard library's SipHash, fixed keys).
+fn hash64<T: Hash + ?Sized>(x: &T) -> u64 {
+    #[allow(deprecated)]
+    let mut h = std::hash::SipHasher::new();
+    x.hash(&mut h);
+    h.finish()
+}
+
+/// A fast, weak 64-bit hash (multiply-rotate, as in rustc's `FxHasher`) for
+/// memo keys only: memo hits are confirmed with `Eq`.
+fn fast_hash<T: Hash + ?Sized>(x: &T) -> u64 {
+    struct Fx(u64);
+    impl Hasher for Fx {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            for chunk in bytes.chunks(8) {
+                let mut b = [0u8; 8];
+                b[..chunk.len()].copy_from_slice(chunk);
+                self.write_u64(u64::from_le_bytes(b));
+            }
+        }
+        fn write_u64(&mut self, i: u64) {
+            self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    let mut h = Fx(0);
+    x.hash(&mut h);
+    h.finish()
+}
+
+/// A memo of a pure function of a state machine's state and a message: a
+/// speed-up only. Entries are keyed by (hash of the state, message id) and
+/// keep the state they were computed from; a hit is used only when that state
+/// is equal (`Eq`) to the queried one, so a hash collision costs a
+/// recomputation, never a wrong result. Sharded for the worker threads, and
+/// cleared when it grows past a bound.
+struct Memo<S, R> {
+    shards: Vec<Shard<S, R>>,
+}
+
+/// One shard of a [`Memo`].
+type Shard<S, R> = Mutex<HashMap<(u64, MessageId), (Arc<S>, R)>>;
+
+const MEMO_SHARDS: usize = 16;
+const MEMO_SHARD_LIMIT: usize = 1 << 13;
+
+impl<S, R> Default for Memo<S, R> {
+    fn default() -> Self {
+        Self {
+            shards: (0..MEMO_SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+}
+
+impl<S: Eq, R: Clone> Memo<S, R> {
+    fn shard(&self, key: &(u64, MessageId)) -> Option<&Shard<S, R>> {
+        self.shards.get((key.0 as usize) % MEMO_SHARDS)
+    }
+
+    fn get(&self, key: &(u64, MessageId), from: &Arc<S>) -> Option<R> {
+        let map = self.shard(key)?.lock().ok()?;
+        let (src, r) = map.get(key)?;
+        (Arc::ptr_eq(src, from) || **src == **from).then(|| r.clone())
+    }
+
+    fn put(&self, key: (u64, MessageId), from: Arc<S>, r: R) {
+        if let Some(Ok(mut map)) = self.shard(&key).map(|m| m.lock()) {
+            if map.len() >= MEMO_SHARD_LIMIT {
+                map.clear();
+            }
+            map.insert(key, (from, r));
+        }
+    }
+}
+
 /// The highest ballot of a 1a in `store`: the acceptor's highest known ballot
 /// (1as are never held, and are accepted as soon as delivered).
 fn max_1a(store: &MessageStore) -> Option<Ballot> {
@@ -286,6 +464,9 @@ fn max_1a(store: &MessageStore) -> Option<Ballot> {
 impl ReducedModel {
     /// Reduction R4: whether instance `acc` can never emit again.
     pub fn finished(&self, acc: &Acceptor) -> bool {
+        if !self.cx.config.reductions.absorb_finished {
+            return false;
+        }
         let store = acc.store();
         let Some(b_max) = self.b_max else {
             return false;
@@ -317,54 +498,124 @@ impl ReducedModel {
     }
 
     /// Records `m` as sent (once per id) and feeds it to the learner.
-    fn send(state: &mut ReducedState, m: Message) {
+    fn send(&self, state: &mut ReducedState, m: Message) {
         if state.sent.contains_key(&m.id()) {
             return;
         }
         Arc::make_mut(&mut state.sent).insert(m.id(), m.clone());
-        let l = Arc::make_mut(&mut state.learner);
-        if !l.store().contains(&m.id()) && !l.pending().holds(&m.id()) {
-            let _ = l.receive(m);
+        let l = &state.learner;
+        if l.store().contains(&m.id()) || l.pending().holds(&m.id()) {
+            return;
         }
+        let key = (fast_hash(&**l), m.id());
+        if let Some(next) = self.learner_memo.get(&key, l) {
+            state.learner = next;
+            return;
+        }
+        let mut next = (**l).clone();
+        let _ = next.receive(m);
+        let next = Arc::new(next);
+        self.learner_memo
+            .put(key, state.learner.clone(), next.clone());
+        state.learner = next;
     }
 
-    /// Runs the real acceptor step on `m` at instance `i` and sends its own
-    /// messages; returns whether it emitted any.
-    fn step(&self, state: &mut ReducedState, i: usize, m: Message) -> bool {
-        let effects = Arc::make_mut(&mut state.acceptors[i]).handle(Input::Receive(m));
-        let mut emitted = false;
-        for e in effects {
-            if let Effect::Persist(own) = e {
-                emitted = true;
-                Self::send(state, own);
+    /// Reduction R6: every block of deliveries to instance `i` (each message
+    /// sent to it, not yet held, with its references held) whose last
+    /// delivery is the first that emits; one block per distinct resulting
+    /// instance state. A local search over the instance's states reachable
+    /// by non-emitting deliveries, the rest of the state fixed.
+    fn blocks(
+        &self,
+        i: usize,
+        acc: &Arc<Acceptor>,
+        sent: &BTreeMap<MessageId, Message>,
+    ) -> Arc<Vec<Vec<MessageId>>> {
+        let avail: Vec<&Message> = sent
+            .values()
+            .filter(|m| self.addressed_to(i, m) && !acc.store().contains(&m.id()))
+            .collect();
+        let avail_ids: Vec<MessageId> = avail.iter().map(|m| m.id()).collect();
+        let key = (
+            fast_hash(&**acc) ^ fast_hash(&avail_ids).rotate_left(17),
+            MessageId::default(),
+        );
+        if let Some((ids, r)) = self.blocks_memo.get(&key, acc)
+            && *ids == avail_ids
+        {
+            return r;
+        }
+        let mut out = Vec::new();
+        let mut ends: HashSet<Arc<Acceptor>> = HashSet::new();
+        let mut seen: HashSet<Arc<Acceptor>> = HashSet::new();
+        let mut stack: Vec<(Arc<Acceptor>, Vec<MessageId>)> = vec![(acc.clone(), Vec::new())];
+        while let Some((l, path)) = stack.pop() {
+            let store = l.store();
+            for m in &avail {
+                if store.contains(&m.id()) || !m.refs().iter().all(|r| store.contains(r)) {
+                    continue;
+                }
+                let r = self.local_step(i, &l, (*m).clone());
+                let mut p = path.clone();
+                p.push(m.id());
+                if !r.emitted.is_empty() {
+                    if ends.insert(r.next.clone()) {
+                        out.push(p);
+                    }
+                } else if seen.insert(r.next.clone()) {
+                    stack.push((r.next.clone(), p));
+                }
             }
         }
-        emitted
+        let out = Arc::new(out);
+        self.blocks_memo
+            .put(key, acc.clone(), (Arc::new(avail_ids), out.clone()));
+        out
     }
 
-    /// Reduction R3: delivers every 1a that is stale at its receiver.
-    fn settle(&self, state: &mut ReducedState) {
-        for i in 0..state.acceptors.len() {
-            let store = state.acceptors[i].store();
-            let Some(max) = max_1a(store) else { continue };
-            let stale: Vec<Message> = state
-                .sent
-                .values()
-                .filter(|m| {
-                    m.as_proposal().is_some_and(|p| p.ballot() <= max)
-                        && !store.contains(&m.id())
-                        && self.addressed_to(i, m)
+    /// One step of instance `i`'s real state machine on `m`, followed (R3) by
+    /// the delivery of every 1a that is then stale at it. Returns the new
+    /// state and the own messages emitted, in order. A pure function of the
+    /// acceptor's state and `m` (every 1a is sent at start), memoized.
+    fn local_step(&self, i: usize, acc: &Arc<Acceptor>, m: Message) -> Arc<LocalStep> {
+        let key = (fast_hash(&**acc), m.id());
+        if let Some(r) = self.step_memo.get(&key, acc) {
+            return r;
+        }
+        let mut next = (**acc).clone();
+        let mut emitted = Vec::new();
+        for e in next.handle(Input::Receive(m)) {
+            if let Effect::Persist(own) = e {
+                emitted.push(own);
+            }
+        }
+        if self.cx.config.reductions.eager_stale_1a
+            && let Some(max) = max_1a(next.store())
+        {
+            let stale: Vec<Message> = self
+                .proposals
+                .iter()
+                .filter(|p| {
+                    p.as_proposal().is_some_and(|p| p.ballot() <= max)
+                        && !next.store().contains(&p.id())
+                        && self.addressed_to(i, p)
                 })
                 .cloned()
                 .collect();
-            for m in stale {
-                let emitted = self.step(state, i, m);
+            for p in stale {
+                let effects = next.handle(Input::Receive(p));
                 assert!(
-                    !emitted,
+                    !effects.iter().any(|e| matches!(e, Effect::Persist(_))),
                     "reduction R3 assumes a stale 1a emits nothing (acceptor rule D11)"
                 );
             }
         }
+        let r = Arc::new(LocalStep {
+            next: Arc::new(next),
+            emitted,
+        });
+        self.step_memo.put(key, acc.clone(), r.clone());
+        r
     }
 
     /// Renders a path of this model as numbered steps.
@@ -380,33 +631,39 @@ impl ReducedModel {
         for (k, w) in steps.windows(2).enumerate() {
             let (prev, action) = (&w[0].0, &w[0].1);
             let next = &w[1].0;
-            if let Some(ReducedAction::Deliver { to, id }) = action {
+            if let Some(ReducedAction::Deliver { to, ids }) = action {
                 let name = cx.names.get(*to).cloned().unwrap_or_default();
-                if let Some(m) = prev.sent.get(id) {
+                for (n, id) in ids.iter().enumerate() {
+                    let Some(m) = prev.sent.get(id) else { continue };
                     let from = m
                         .signer()
                         .map(|a| cx.config.graph.acceptor_name(a).to_string())
                         .unwrap_or_else(|| "a proposer".into());
+                    let step = if n == 0 {
+                        format!("{:>3}.", k + 1)
+                    } else {
+                        "    ".to_string()
+                    };
                     let _ = writeln!(
                         out,
-                        "{:>3}. {name} receives {} from {from}",
-                        k + 1,
+                        "{step} {name} receives {} from {from}",
                         describe(cx, next, m)
                     );
                 }
+                let mut sent = 0;
                 for (id, m) in next.sent.iter() {
                     if !prev.sent.contains_key(id) {
+                        sent += 1;
                         let _ = writeln!(out, "       {name} sends {}", describe(cx, next, m));
                     }
                 }
-                for (j, (a, b)) in prev.acceptors.iter().zip(&next.acceptors).enumerate() {
-                    let extra = b.store().len() - a.store().len();
-                    if j != *to && extra > 0 {
-                        let _ = writeln!(
-                            out,
-                            "       ({} also takes {extra} stale 1a(s))",
-                            cx.names.get(j).cloned().unwrap_or_default()
-                        );
+                if let (Some(a), Some(b)) = (prev.acceptors.get(*to), next.acceptors.get(*to)) {
+                    let stale = b
+                        .store()
+                        .len()
+                        .saturating_sub(a.store().len() + ids.len() + sent);
+                    if stale > 0 {
+                        let _ = writeln!(out, "       ({name} also takes {stale} stale 1a(s))");
                     }
                 }
             }
@@ -431,16 +688,28 @@ impl Model for ReducedModel {
             acceptors: self.init_acceptors.clone(),
             learner: self.learner.clone(),
             sent: Arc::new(BTreeMap::new()),
+            twin_pairs: self.twin_pairs.clone(),
         };
         for p in &self.proposals {
-            Self::send(&mut s, p.clone());
+            self.send(&mut s, p.clone());
         }
-        self.settle(&mut s);
+        // No store holds a 1a yet: nothing is stale (R3).
         vec![s]
     }
 
     fn actions(&self, state: &ReducedState, actions: &mut Vec<ReducedAction>) {
         for (i, acc) in state.acceptors.iter().enumerate() {
+            if self.cx.config.reductions.batch_to_emission && !self.check_reductions {
+                if !self.finished(acc) {
+                    for ids in self.blocks(i, acc, &state.sent).iter() {
+                        actions.push(ReducedAction::Deliver {
+                            to: i,
+                            ids: ids.clone(),
+                        });
+                    }
+                }
+                continue;
+            }
             let store = acc.store();
             let finished = self.finished(acc);
             for (id, m) in state.sent.iter() {
@@ -449,7 +718,10 @@ impl Model for ReducedModel {
                     && m.refs().iter().all(|r| store.contains(r))
                 {
                     if !finished {
-                        actions.push(ReducedAction::Deliver { to: i, id: *id });
+                        actions.push(ReducedAction::Deliver {
+                            to: i,
+                            ids: vec![*id],
+                        });
                     } else if self.check_reductions {
                         let mut copy = (**acc).clone();
                         let effects = copy.handle(Input::Receive(m.clone()));
@@ -464,11 +736,16 @@ impl Model for ReducedModel {
     }
 
     fn next_state(&self, last: &ReducedState, action: ReducedAction) -> Option<ReducedState> {
-        let ReducedAction::Deliver { to, id } = action;
-        let m = last.sent.get(&id)?.clone();
+        let ReducedAction::Deliver { to, ids } = action;
         let mut s = last.clone();
-        self.step(&mut s, to, m);
-        self.settle(&mut s);
+        for id in ids {
+            let m = last.sent.get(&id)?.clone();
+            let r = self.local_step(to, s.acceptors.get(to)?, m);
+            s.acceptors[to] = r.next.clone();
+            for own in &r.emitted {
+                self.send(&mut s, own.clone());
+            }
+        }
         Some(s)
     }
 

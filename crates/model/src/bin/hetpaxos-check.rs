@@ -65,6 +65,11 @@ struct Args {
     /// --network-learner).
     #[arg(long, default_value = "reduced")]
     engine: String,
+    /// Turn off optional reductions of the reduced engine, to measure them:
+    /// comma-separated r3 (eager stale 1as), r4 (finished acceptors absorb),
+    /// r5 (twin symmetry), r6 (blocks of deliveries ending in an emission).
+    #[arg(long, value_delimiter = ',')]
+    without: Vec<String>,
     /// Serve stateright's web explorer at this address instead of checking.
     #[arg(long)]
     explore: Option<String>,
@@ -132,6 +137,15 @@ fn run(args: Args) -> Result<ExitCode, String> {
     config.proposals = args.proposals;
     config.duplicating = args.duplicating;
     config.relays = args.relays;
+    for r in args.without.iter().filter(|r| !r.is_empty()) {
+        match r.trim() {
+            "r3" => config.reductions.eager_stale_1a = false,
+            "r4" => config.reductions.absorb_finished = false,
+            "r5" => config.reductions.twin_symmetry = false,
+            "r6" => config.reductions.batch_to_emission = false,
+            other => return Err(format!("unknown reduction {other:?} (r3, r4, r5, r6)")),
+        }
+    }
     if args.network_learner {
         config.learner_delivery = LearnerDelivery::Network;
     }
