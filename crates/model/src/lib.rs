@@ -15,6 +15,10 @@
 //! unordered and loss-free (loss is unbounded delay for safety), optionally
 //! duplicating.
 //!
+//! Two engines explore the same behaviours: the reduced model ([`reduced`],
+//! the default: sound reductions R1–R6, each argued there) and stateright's
+//! `ActorModel` ([`model`], every option).
+//!
 //! Properties and the digest §7 item each implements are in [`properties`];
 //! the mapping from definitions to properties is in `docs/model-checking.md`.
 #![forbid(unsafe_code)]

@@ -1,7 +1,7 @@
 //! The reduced model (the default engine): the same actors, network and
 //! properties as the stateright [`ActorModel`](stateright::actor::ActorModel)
-//! of [`crate::model`], with a state space small enough to search
-//! exhaustively. It implements [`stateright::Model`] directly; every step
+//! of [`crate::model`], over a far smaller state space (reductions R1–R6
+//! below, each with its soundness argument). It implements [`stateright::Model`] directly; every step
 //! still runs the real [`Acceptor::handle`] and [`Learner::receive`]
 //! through their public API (no protocol logic here, only scheduling).
 //!

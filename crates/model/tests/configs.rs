@@ -227,8 +227,11 @@ fn own_graph_violation_only_when_intersection_is_byzantine() {
 }
 const OWN_SAFE_UNIQUE: usize = 18_156;
 
-/// Exhaustive homogeneous n = 4 with one Byzantine twin: too big for the
-/// default suite (see docs/model-checking.md).
+/// Exhaustive homogeneous n = 4 with one Byzantine twin and two proposals
+/// (the target): `cargo test --release -p hetpaxos-model --test
+/// configs -- --ignored --nocapture homogeneous_n4_one_byzantine_twin_exhaustive`.
+/// Not yet completed within 5 minutes (docs/model-checking.md), so no unique
+/// count is pinned yet.
 #[test]
 #[ignore]
 fn homogeneous_n4_one_byzantine_twin_exhaustive() {
@@ -237,8 +240,10 @@ fn homogeneous_n4_one_byzantine_twin_exhaustive() {
     assert!(o.exhaustive);
 }
 
-/// Exhaustive red/blue (digest §8 Config 2) with D a Byzantine twin (see
-/// docs/model-checking.md).
+/// Exhaustive red/blue (digest §8 Config 2) with D a Byzantine twin (the
+/// issue's target): `cargo test --release -p hetpaxos-model --test configs --
+/// --ignored --nocapture red_blue_d_byzantine_exhaustive`. Not yet completed
+/// within 5 minutes (docs/model-checking.md), so no unique count is pinned.
 #[test]
 #[ignore]
 fn red_blue_d_byzantine_exhaustive() {
