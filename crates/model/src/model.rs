@@ -270,6 +270,24 @@ pub fn proposal_value(i: usize) -> String {
     format!("v{}", i + 1)
 }
 
+/// The real acceptor state machine as both engines run it: signatures
+/// abstracted to the signer id, default limits, and a clock far ahead of
+/// every ballot timestamp, so 1as are never held.
+pub fn model_acceptor(
+    graph: &Arc<LearnerGraph>,
+    a: AcceptorId,
+    verifier: &Arc<dyn Verifier>,
+) -> Acceptor {
+    let mut acceptor = Acceptor::new(
+        graph.clone(),
+        Arc::new(AbstractSigner(a)),
+        verifier.clone(),
+        AcceptorLimits::default(),
+    );
+    let _ = acceptor.handle(Input::Tick { now: u64::MAX / 2 });
+    acceptor
+}
+
 /// Builds the model for `config`, with every property of [`properties`].
 pub fn build(config: ModelConfig) -> HetModel {
     let graph = config.graph.clone();
@@ -366,14 +384,7 @@ pub fn build(config: ModelConfig) -> HetModel {
             .map(|(j, _)| Id::from(first_slot + j))
             .chain(learner_slot.map(Id::from))
             .collect();
-        let mut init = Acceptor::new(
-            graph.clone(),
-            Arc::new(AbstractSigner(a)),
-            verifier.clone(),
-            AcceptorLimits::default(),
-        );
-        // Clocks far ahead of every ballot timestamp: 1as are never held.
-        let _ = init.handle(Input::Tick { now: u64::MAX / 2 });
+        let init = model_acceptor(&graph, a, &verifier);
         model = model.actor(Node::Acceptor {
             id: a,
             twin,

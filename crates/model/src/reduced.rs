@@ -141,11 +141,10 @@
 //! whose order relative to `a`'s other deliveries matters), and symmetry
 //! among safe acceptors would need re-signing every message.
 
-use hetpaxos_acceptor::{Acceptor, AcceptorLimits, Effect, Input};
+use hetpaxos_acceptor::{Acceptor, Effect, Input};
 use hetpaxos_learner::Learner;
 use hetpaxos_messages::{
-    AbstractSignatures, AbstractSigner, Ballot, Kind, Message, MessageId, MessageStore,
-    PendingLimits, Verifier,
+    AbstractSignatures, Ballot, Kind, Message, MessageId, MessageStore, PendingLimits, Verifier,
 };
 use hetpaxos_quorums::{AcceptorId, LearnerSet};
 use stateright::{Model, Property};
@@ -154,7 +153,7 @@ use std::fmt::{self, Write as _};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
-use crate::model::{Context, LearnerDelivery, ModelConfig, proposal_value};
+use crate::model::{Context, LearnerDelivery, ModelConfig, model_acceptor, proposal_value};
 use crate::properties::{self, Observed};
 use crate::trace::{decisions, describe, render_final};
 
@@ -320,15 +319,7 @@ pub fn build_reduced(config: ModelConfig) -> ReducedModel {
                 name.to_string()
             });
             ids.push(a);
-            let mut acc = Acceptor::new(
-                graph.clone(),
-                Arc::new(AbstractSigner(a)),
-                verifier.clone(),
-                AcceptorLimits::default(),
-            );
-            // Clocks far ahead of every ballot timestamp: 1as are never held.
-            let _ = acc.handle(Input::Tick { now: u64::MAX / 2 });
-            init_acceptors.push(Arc::new(acc));
+            init_acceptors.push(Arc::new(model_acceptor(&graph, a, &verifier)));
         }
     }
     let proposals: Vec<Message> = (0..config.proposals)
