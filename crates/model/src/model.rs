@@ -270,6 +270,19 @@ pub fn proposal_value(i: usize) -> String {
     format!("v{}", i + 1)
 }
 
+/// The 1as both engines send: proposal `i` has ballot timestamp `i + 1` and
+/// value [`proposal_value`]`(i)`; with the hashes of the proposed values.
+pub fn proposals(n: usize) -> (Vec<Message>, BTreeSet<hetpaxos_messages::ValueHash>) {
+    let proposals: Vec<Message> = (0..n)
+        .map(|i| Message::proposal(i as u64 + 1, proposal_value(i).into_bytes()))
+        .collect();
+    let proposed = proposals
+        .iter()
+        .filter_map(|m| m.as_proposal().map(|p| p.ballot().value))
+        .collect();
+    (proposals, proposed)
+}
+
 /// The real acceptor state machine as both engines run it: signatures
 /// abstracted to the signer id, default limits, and a clock far ahead of
 /// every ballot timestamp, so 1as are never held.
@@ -331,13 +344,7 @@ pub fn build(config: ModelConfig) -> HetModel {
         .filter(|(_, (a, _))| safe.contains(*a))
         .map(|(i, _)| first_slot + i)
         .collect();
-    let proposals: Vec<Message> = (0..n_prop)
-        .map(|i| Message::proposal(i as u64 + 1, proposal_value(i).into_bytes()))
-        .collect();
-    let proposed = proposals
-        .iter()
-        .filter_map(|m| m.as_proposal().map(|p| p.ballot().value))
-        .collect();
+    let (proposals, proposed) = proposals(n_prop);
     let all_slots: Vec<Id> = (0..slots.len())
         .map(|i| Id::from(first_slot + i))
         .chain(learner_slot.map(Id::from))

@@ -153,7 +153,7 @@ use std::fmt::{self, Write as _};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
-use crate::model::{Context, LearnerDelivery, ModelConfig, model_acceptor, proposal_value};
+use crate::model::{Context, LearnerDelivery, ModelConfig, model_acceptor, proposals};
 use crate::properties::{self, Observed};
 use crate::trace::{decisions, describe, render_final};
 
@@ -322,13 +322,7 @@ pub fn build_reduced(config: ModelConfig) -> ReducedModel {
             init_acceptors.push(Arc::new(model_acceptor(&graph, a, &verifier)));
         }
     }
-    let proposals: Vec<Message> = (0..config.proposals)
-        .map(|i| Message::proposal(i as u64 + 1, proposal_value(i).into_bytes()))
-        .collect();
-    let proposed = proposals
-        .iter()
-        .filter_map(|m| m.as_proposal().map(|p| p.ballot().value))
-        .collect();
+    let (proposals, proposed) = proposals(config.proposals);
     let learner = Arc::new(Learner::new(graph, verifier, PendingLimits::default()));
     let b_max = proposals
         .iter()
