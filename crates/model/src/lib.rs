@@ -16,7 +16,7 @@
 //! duplicating.
 //!
 //! Two engines explore the same behaviours: the reduced model ([`reduced`],
-//! the default: sound reductions R1–R6, each argued there) and stateright's
+//! the default: sound reductions R1–R7, each argued there or in [`symmetry`]) and stateright's
 //! `ActorModel` ([`model`], every option).
 //!
 //! Properties and the digest §7 item each implements are in [`properties`];
@@ -27,6 +27,7 @@ pub mod graph_file;
 pub mod model;
 pub mod properties;
 pub mod reduced;
+pub mod symmetry;
 pub mod trace;
 
 pub use model::{HetModel, HetState, LearnerDelivery, ModelConfig, Reductions, build};

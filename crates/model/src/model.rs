@@ -71,6 +71,9 @@ pub struct Reductions {
     /// R6: deliveries to an acceptor are explored in blocks ending with the
     /// first delivery that makes it emit.
     pub batch_to_emission: bool,
+    /// R7: states are explored up to the automorphisms of the run that
+    /// permute acceptors (needs R3 and R6; see [`crate::symmetry`]).
+    pub acceptor_symmetry: bool,
 }
 
 impl Default for Reductions {
@@ -80,6 +83,7 @@ impl Default for Reductions {
             absorb_finished: true,
             twin_symmetry: true,
             batch_to_emission: true,
+            acceptor_symmetry: true,
         }
     }
 }

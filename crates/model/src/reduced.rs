@@ -1,7 +1,7 @@
 //! The reduced model (the default engine): the same actors, network and
 //! properties as the stateright [`ActorModel`](stateright::actor::ActorModel)
-//! of [`crate::model`], over a far smaller state space (reductions R1–R6
-//! below, each with its soundness argument). It implements [`stateright::Model`] directly; every step
+//! of [`crate::model`], over a far smaller state space (reductions R1–R7:
+//! R1–R6 below and R7 in [`crate::symmetry`], each with its soundness argument). It implements [`stateright::Model`] directly; every step
 //! still runs the real [`Acceptor::handle`] and [`Learner::receive`]
 //! through their public API (no protocol logic here, only scheduling).
 //!
@@ -136,10 +136,14 @@
 //! and kept as a cheap shortcut. With [`ReducedModel::check_reductions`] the
 //! engine explores single deliveries instead (R1–R5), to test R3 and R4.
 //!
-//! Reductions not taken: partial-order reduction across receivers is unsound
+//! # Symmetry among acceptors (reduction R7)
+//! States are hashed up to the permutations of acceptors that preserve the
+//! graph, the twins and the silent acceptors, renaming every message; see
+//! [`crate::symmetry`] for the argument and its run-time test.
+//!
+//! Reduction not taken: partial-order reduction across receivers is unsound
 //! here without more care (a delivery to `b` can send a new message to `a`,
-//! whose order relative to `a`'s other deliveries matters), and symmetry
-//! among safe acceptors would need re-signing every message.
+//! whose order relative to `a`'s other deliveries matters).
 
 use hetpaxos_acceptor::{Acceptor, Effect, Input};
 use hetpaxos_learner::Learner;
@@ -155,6 +159,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::model::{Context, LearnerDelivery, ModelConfig, model_acceptor, proposals};
 use crate::properties::{self, Observed};
+use crate::symmetry::Symmetry;
 use crate::trace::{decisions, describe, render_final};
 
 /// The reduced model (see the module documentation).
@@ -171,6 +176,8 @@ pub struct ReducedModel {
     step_memo: Memo<Acceptor, Arc<LocalStep>>,
     learner_memo: Memo<Learner, Arc<Learner>>,
     blocks_memo: Memo<Acceptor, BlocksMemo>,
+    /// The run's acceptor automorphisms (reduction R7), when it applies.
+    pub symmetry: Option<Arc<Symmetry>>,
     /// Check reductions R3 and R4 while exploring (slow; for tests): every
     /// delivery R4 skips is tried on a copy and must emit nothing.
     pub check_reductions: bool,
@@ -188,9 +195,21 @@ pub struct ReducedState {
     /// Index of the first instance of each twin pair (`i`, `i + 1`): the two
     /// are compared and hashed as an unordered pair (reduction R5).
     pub twin_pairs: Arc<[usize]>,
+    /// Reduction R7: when set, the state is hashed by the least hash of its
+    /// images under the run's acceptor automorphisms ([`crate::symmetry`]).
+    pub symmetry: Option<Arc<Symmetry>>,
 }
 
 impl ReducedState {
+    /// Each instance's acceptor and last own message: with R3 and R6, what
+    /// determines its state (see [`crate::symmetry`]).
+    pub fn heads(&self) -> Vec<(AcceptorId, Option<MessageId>)> {
+        self.acceptors
+            .iter()
+            .map(|a| (a.id(), a.last_own()))
+            .collect()
+    }
+
     /// Whether instance `i` is the second of a twin pair.
     fn second_twin(&self, i: usize) -> bool {
         i > 0 && self.twin_pairs.contains(&(i - 1))
@@ -236,6 +255,10 @@ impl Eq for ReducedState {}
 /// its instances' hashes (R5).
 impl Hash for ReducedState {
     fn hash<H: Hasher>(&self, state: &mut H) {
+        if let Some(sym) = &self.symmetry {
+            state.write_u64(sym.canonical_hash(&self.heads(), &self.learner, &self.sent));
+            return;
+        }
         let a = &self.acceptors;
         for i in 0..a.len() {
             if self.twin_pairs.contains(&i) {
@@ -323,12 +346,22 @@ pub fn build_reduced(config: ModelConfig) -> ReducedModel {
         }
     }
     let (proposals, proposed) = proposals(config.proposals);
-    let learner = Arc::new(Learner::new(graph, verifier, PendingLimits::default()));
+    let learner = Arc::new(Learner::new(
+        graph.clone(),
+        verifier,
+        PendingLimits::default(),
+    ));
     let b_max = proposals
         .iter()
         .filter_map(|m| m.as_proposal().map(|p| p.ballot()))
         .max();
+    let r = config.reductions;
+    let symmetry = (r.acceptor_symmetry && r.batch_to_emission && r.eager_stale_1a)
+        .then(|| Symmetry::new(&graph, config.twins, config.silent))
+        .filter(|s| s.order() > 1)
+        .map(Arc::new);
     ReducedModel {
+        symmetry,
         step_memo: Memo::default(),
         learner_memo: Memo::default(),
         blocks_memo: Memo::default(),
@@ -674,6 +707,8 @@ impl Model for ReducedModel {
             learner: self.learner.clone(),
             sent: Arc::new(BTreeMap::new()),
             twin_pairs: self.twin_pairs.clone(),
+            // R7 needs every state at an emission point (R6 blocks).
+            symmetry: self.symmetry.clone().filter(|_| !self.check_reductions),
         };
         for p in &self.proposals {
             self.send(&mut s, p.clone());

@@ -67,7 +67,8 @@ struct Args {
     engine: String,
     /// Turn off optional reductions of the reduced engine, to measure them:
     /// comma-separated r3 (eager stale 1as), r4 (finished acceptors absorb),
-    /// r5 (twin symmetry), r6 (blocks of deliveries ending in an emission).
+    /// r5 (twin symmetry), r6 (blocks of deliveries ending in an emission),
+    /// r7 (symmetry among acceptors).
     #[arg(long, value_delimiter = ',')]
     without: Vec<String>,
     /// Serve stateright's web explorer at this address instead of checking.
@@ -143,7 +144,8 @@ fn run(args: Args) -> Result<ExitCode, String> {
             "r4" => config.reductions.absorb_finished = false,
             "r5" => config.reductions.twin_symmetry = false,
             "r6" => config.reductions.batch_to_emission = false,
-            other => return Err(format!("unknown reduction {other:?} (r3, r4, r5, r6)")),
+            "r7" => config.reductions.acceptor_symmetry = false,
+            other => return Err(format!("unknown reduction {other:?} (r3, r4, r5, r6, r7)")),
         }
     }
     if args.network_learner {

@@ -1,0 +1,217 @@
+//! Reduction R7 of the reduced engine: symmetry among acceptors.
+//!
+//! A permutation `π` of the acceptors is an *automorphism* of a run when it
+//! maps every learner's quorums onto that learner's quorums, every pair of
+//! learners' safe sets (given and condensed) onto that pair's safe sets, and
+//! the twins and the silent acceptors onto themselves (so also the safe
+//! set). Renaming every acceptor `a` to `π(a)` — in signatures, in the
+//! instances, and so in every message (a message is its signer and its
+//! references: renaming recomputes ids bottom-up) — then maps the initial
+//! state to itself (proposals have no signer), every transition to a
+//! transition, and leaves every property unchanged: the acceptor, learner
+//! and store read acceptor ids only through the graph and message ids only
+//! through equality (references are kept sorted by id, so a renamed message
+//! is built exactly as the renamed acceptor would build it). The search can
+//! then visit one state per orbit: states are hashed by the least hash of
+//! their images (stateright keeps only state fingerprints), which preserves
+//! every reachable property value and every invariant.
+//!
+//! With R3 and R6 a state is determined, up to the learner's decisions, by
+//! each instance's last own message (after a block ending with an emission,
+//! an instance's store is that message's history plus the stale 1as, and its
+//! `recent` is just that message; without a message it is still initial),
+//! and the learner's store is the history of all of them. So the image of a
+//! state under `π` is determined by the renamed last own messages of each
+//! acceptor's instances and the renamed decisions, and that is what is
+//! hashed.
+//!
+//! The equivariance of the real code is an assumption checked by the test
+//! `symmetry_visits_one_state_per_orbit` (same orbits with and without R7).
+
+use hetpaxos_learner::Learner;
+use hetpaxos_messages::{Message, MessageId, Unsigned};
+use hetpaxos_quorums::{AcceptorId, AcceptorSet, LearnerGraph};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
+
+/// The automorphisms of a run, with a memo of renamed message ids.
+pub struct Symmetry {
+    /// Every automorphism (the identity first): `perms[k][a] = π_k(a)`.
+    perms: Vec<Vec<AcceptorId>>,
+    memo: Vec<Mutex<HashMap<(u32, MessageId), MessageId>>>,
+}
+
+const SHARDS: usize = 16;
+const SHARD_LIMIT: usize = 1 << 16;
+
+/// Largest number of acceptors whose permutations are enumerated.
+const MAX_ACCEPTORS: usize = 8;
+
+fn map_set(perm: &[AcceptorId], set: AcceptorSet) -> AcceptorSet {
+    set.iter().map(|a| perm[a.index()]).collect()
+}
+
+fn family(perm: &[AcceptorId], sets: &[AcceptorSet]) -> BTreeSet<AcceptorSet> {
+    sets.iter().map(|s| map_set(perm, *s)).collect()
+}
+
+fn preserves(
+    graph: &LearnerGraph,
+    perm: &[AcceptorId],
+    twins: AcceptorSet,
+    silent: AcceptorSet,
+) -> bool {
+    let same = |sets: &[AcceptorSet]| family(perm, sets) == sets.iter().copied().collect();
+    map_set(perm, twins) == twins
+        && map_set(perm, silent) == silent
+        && graph.learner_ids().all(|a| {
+            same(graph.quorums(a))
+                && graph
+                    .learner_ids()
+                    .all(|b| same(graph.safe_sets(a, b)) && same(graph.given_safe_sets(a, b)))
+        })
+}
+
+/// Every permutation of `0..n`, in lexicographic order.
+fn permutations(n: usize) -> Vec<Vec<usize>> {
+    let mut out = Vec::new();
+    let mut p: Vec<usize> = (0..n).collect();
+    loop {
+        out.push(p.clone());
+        // Next permutation.
+        let Some(i) = (1..n).rev().find(|&i| p[i - 1] < p[i]) else {
+            return out;
+        };
+        let Some(j) = (i..n).rev().find(|&j| p[j] > p[i - 1]) else {
+            return out;
+        };
+        p.swap(i - 1, j);
+        p[i..].reverse();
+    }
+}
+
+impl Symmetry {
+    /// The automorphisms of `graph` with these twins and silent acceptors
+    /// (only the identity above eight acceptors).
+    pub fn new(graph: &LearnerGraph, twins: AcceptorSet, silent: AcceptorSet) -> Self {
+        let ids: Vec<AcceptorId> = graph.acceptor_ids().collect();
+        let n = ids.len();
+        let mut perms = vec![ids.clone()];
+        if n <= MAX_ACCEPTORS {
+            for p in permutations(n).into_iter().skip(1) {
+                let perm: Vec<AcceptorId> = p.iter().map(|&i| ids[i]).collect();
+                if preserves(graph, &perm, twins, silent) {
+                    perms.push(perm);
+                }
+            }
+        }
+        Self {
+            perms,
+            memo: (0..SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+
+    /// Number of automorphisms (the identity included).
+    pub fn order(&self) -> usize {
+        self.perms.len()
+    }
+
+    /// The id of message `id` renamed by automorphism `k` (`sent` holds it
+    /// and its whole history).
+    fn rename(&self, k: usize, id: MessageId, sent: &BTreeMap<MessageId, Message>) -> MessageId {
+        if k == 0 {
+            return id;
+        }
+        let Some(m) = sent.get(&id) else {
+            return id;
+        };
+        let Some(signer) = m.signer() else {
+            return id; // proposals carry no acceptor
+        };
+        let key = (k as u32, id);
+        let shard = &self.memo[(id.0.as_bytes()[0] as usize) % SHARDS];
+        if let Some(r) = shard.lock().ok().and_then(|map| map.get(&key).copied()) {
+            return r;
+        }
+        let refs: Vec<MessageId> = m.refs().iter().map(|r| self.rename(k, *r, sent)).collect();
+        let renamed = Unsigned::new(self.perms[k][signer.index()], refs).id();
+        if let Ok(mut map) = shard.lock() {
+            if map.len() >= SHARD_LIMIT {
+                map.clear();
+            }
+            map.insert(key, renamed);
+        }
+        renamed
+    }
+
+    /// The least hash of the images of a state given by each instance's
+    /// (acceptor, last own message), the learner and the sent messages.
+    pub fn canonical_hash(
+        &self,
+        heads: &[(AcceptorId, Option<MessageId>)],
+        learner: &Learner,
+        sent: &BTreeMap<MessageId, Message>,
+    ) -> u64 {
+        let n = self.perms[0].len();
+        (0..self.perms.len())
+            .map(|k| {
+                #[allow(deprecated)]
+                let mut h = std::hash::SipHasher::new();
+                let mut by_acceptor: Vec<Vec<Option<MessageId>>> = vec![Vec::new(); n];
+                for &(a, head) in heads {
+                    by_acceptor[self.perms[k][a.index()].index()]
+                        .push(head.map(|m| self.rename(k, m, sent)));
+                }
+                for hs in &mut by_acceptor {
+                    hs.sort_unstable();
+                    hs.hash(&mut h);
+                }
+                // As the learner's own `Hash`: which ballot each learner
+                // decided (its future depends only on that).
+                for d in learner.decisions() {
+                    d.learner.hash(&mut h);
+                    d.ballot.hash(&mut h);
+                }
+                h.finish()
+            })
+            .min()
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use hetpaxos_quorums::examples;
+
+    fn set(graph: &LearnerGraph, names: &str) -> AcceptorSet {
+        names
+            .chars()
+            .map(|c| graph.acceptor_by_name(&c.to_string()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn permutations_are_all_distinct() {
+        let p = permutations(4);
+        assert_eq!(p.len(), 24);
+        assert_eq!(p.iter().collect::<BTreeSet<_>>().len(), 24);
+        assert_eq!(permutations(1), vec![vec![0]]);
+    }
+
+    #[test]
+    fn automorphism_groups_of_the_example_runs() {
+        let h = examples::homogeneous(4, 1).unwrap();
+        let none = AcceptorSet::EMPTY;
+        assert_eq!(Symmetry::new(&h, none, none).order(), 24);
+        assert_eq!(Symmetry::new(&h, set(&h, "D"), none).order(), 6);
+        assert_eq!(Symmetry::new(&h, set(&h, "C"), set(&h, "D")).order(), 2);
+        let rb = examples::red_blue().unwrap();
+        // Blue trusts only A, B, C: D is never interchangeable with them.
+        assert_eq!(Symmetry::new(&rb, none, none).order(), 6);
+        assert_eq!(Symmetry::new(&rb, set(&rb, "D"), none).order(), 6);
+        assert_eq!(Symmetry::new(&rb, set(&rb, "C"), none).order(), 2);
+    }
+}
