@@ -172,6 +172,37 @@ fn red_blue_d_byzantine_all_hold() {
 }
 const RED_BLUE_D8_UNIQUE: usize = 3_514; // 19,213 without R7
 
+/// Red/blue with D Byzantine and silent, two proposals: exhaustive.
+#[test]
+fn red_blue_d_silent_exhaustive() {
+    let graph = Arc::new(examples::red_blue().unwrap());
+    let mut config = ModelConfig::new(graph.clone());
+    config.silent = set(&graph, "D");
+    let o = check(config.clone(), &CheckOptions::default());
+    assert_always_hold(&config, &o);
+    assert!(o.exhaustive);
+    assert!(o.found(SOME_DECISION));
+    assert!(
+        !o.found(DISAGREEMENT),
+        "red and blue stay entangled with D silent"
+    );
+    assert_eq!(o.unique_states, RED_BLUE_D_SILENT_UNIQUE);
+}
+const RED_BLUE_D_SILENT_UNIQUE: usize = 5_270; // 31,270 without R7
+
+/// Red/blue with C a Byzantine twin (red and blue no longer entangled), one
+/// proposal: exhaustive, and every Always property holds.
+#[test]
+fn red_blue_c_twin_one_proposal_exhaustive() {
+    let graph = examples::red_blue().unwrap();
+    let (config, o) = run_full(graph, "C", None, Strategy::Dfs, 1, Engine::Reduced);
+    assert_always_hold(&config, &o);
+    assert!(o.exhaustive);
+    assert!(o.found(SOME_DECISION));
+    assert_eq!(o.unique_states, RED_BLUE_C_P1_UNIQUE);
+}
+const RED_BLUE_C_P1_UNIQUE: usize = 17_854; // 35,497 without R7
+
 #[test]
 fn red_blue_c_byzantine_agreement_holds_learners_may_differ() {
     let graph = examples::red_blue().unwrap();
