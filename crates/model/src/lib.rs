@@ -79,6 +79,37 @@ pub struct CheckOptions {
     pub timeout: Option<Duration>,
     /// Which model to search.
     pub engine: Engine,
+    /// Called about every [`Progress::EVERY`] while the search runs (the
+    /// binary prints a line; a library user may log it).
+    pub on_progress: Option<ProgressFn>,
+}
+
+/// A progress callback (see [`CheckOptions::on_progress`]).
+#[derive(Clone)]
+pub struct ProgressFn(pub std::sync::Arc<dyn Fn(&Progress) + Send + Sync>);
+
+impl std::fmt::Debug for ProgressFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressFn")
+    }
+}
+
+/// Figures of a search still running.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// States generated so far.
+    pub states: usize,
+    /// Distinct states so far.
+    pub unique_states: usize,
+    /// Greatest depth so far.
+    pub max_depth: usize,
+    /// Time since the start.
+    pub elapsed: Duration,
+}
+
+impl Progress {
+    /// How often [`CheckOptions::on_progress`] is called.
+    pub const EVERY: Duration = Duration::from_secs(10);
 }
 
 impl Default for CheckOptions {
@@ -91,6 +122,7 @@ impl Default for CheckOptions {
             max_states: None,
             timeout: None,
             engine: Engine::Reduced,
+            on_progress: None,
         }
     }
 }
@@ -214,9 +246,9 @@ where
     }
 }
 
-/// Waits for the checker, or for the timeout: stateright's own timeout is only
-/// consulted when a worker runs out of work, so it is enforced here by
-/// polling. On a timeout the workers are left running (detached) and the
+/// Waits for the checker (reporting progress to [`CheckOptions::on_progress`])
+/// or for the timeout: stateright's own timeout is only consulted when a
+/// worker runs out of work, so it is enforced here by polling. On a timeout the workers are left running (detached) and the
 /// figures are read at that moment; the binary exits right after.
 fn finish<M: Model>(
     checker: impl Checker<M>,
@@ -229,18 +261,25 @@ where
     M::State: Clone + PartialEq,
     M::Action: Clone + PartialEq,
 {
-    match options.timeout {
-        None => summarize(checker.join(), start, options, engine, render),
-        Some(t) => {
-            while !checker.is_done() && start.elapsed() < t {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            if checker.is_done() {
-                summarize(checker.join(), start, options, engine, render)
-            } else {
-                summarize(checker, start, options, engine, render)
-            }
+    let mut last = Instant::now();
+    while !checker.is_done() && options.timeout.is_none_or(|t| start.elapsed() < t) {
+        std::thread::sleep(Duration::from_millis(50));
+        if let Some(f) = &options.on_progress
+            && last.elapsed() >= Progress::EVERY
+        {
+            last = Instant::now();
+            (f.0)(&Progress {
+                states: checker.state_count(),
+                unique_states: checker.unique_state_count(),
+                max_depth: checker.max_depth(),
+                elapsed: start.elapsed(),
+            });
         }
+    }
+    if checker.is_done() {
+        summarize(checker.join(), start, options, engine, render)
+    } else {
+        summarize(checker, start, options, engine, render)
     }
 }
 

@@ -6,8 +6,8 @@
 use clap::Parser;
 use hetpaxos_model::graph_file::parse_graph;
 use hetpaxos_model::{
-    CheckOptions, Engine, LearnerDelivery, ModelConfig, Strategy, build, build_reduced, check,
-    effective_engine, properties,
+    CheckOptions, Engine, LearnerDelivery, ModelConfig, Progress, ProgressFn, Strategy, build,
+    build_reduced, check, effective_engine, properties,
 };
 use hetpaxos_quorums::{AcceptorSet, LearnerGraph};
 use stateright::{Expectation, Model};
@@ -179,6 +179,15 @@ fn run(args: Args) -> Result<ExitCode, String> {
         max_states: args.max_states,
         timeout: args.timeout.map(Duration::from_secs),
         engine,
+        on_progress: Some(ProgressFn(Arc::new(|p: &Progress| {
+            eprintln!(
+                "progress: {} states, {} unique, depth {}, {:.0}s",
+                p.states,
+                p.unique_states,
+                p.max_depth,
+                p.elapsed.as_secs_f64()
+            );
+        }))),
     };
     let engine = effective_engine(&config, &options);
     println!(
