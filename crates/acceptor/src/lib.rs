@@ -148,7 +148,8 @@ impl PartialEq for Acceptor {
 
 impl Eq for Acceptor {}
 
-/// Hashes what [`PartialEq`] compares, in O(|recent| + |future|).
+/// Hashes what [`PartialEq`] compares (the store by its set digest), in
+/// O(|recent| + |future| + |pending|).
 impl std::hash::Hash for Acceptor {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.id.hash(state);
@@ -162,7 +163,10 @@ impl std::hash::Hash for Acceptor {
         }
         self.store.len().hash(state);
         self.store.set_digest().hash(state);
-        self.pending.len().hash(state);
+        // Held messages change future behaviour: hash which (usually none).
+        if !self.pending.is_empty() {
+            self.pending.sorted_ids().hash(state);
+        }
     }
 }
 

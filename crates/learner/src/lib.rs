@@ -92,7 +92,9 @@ impl PartialEq for Learner {
 
 impl Eq for Learner {}
 
-/// Hashes what [`PartialEq`] compares, in O(decisions).
+/// Hashes what [`PartialEq`] compares (the store by its set digest), except
+/// the signers and caught sets of each decision: which ballot each learner
+/// decided is all its future behaviour depends on. O(decisions + |pending|).
 impl std::hash::Hash for Learner {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         for (a, d) in &self.decided {
@@ -101,7 +103,10 @@ impl std::hash::Hash for Learner {
         }
         self.store.len().hash(state);
         self.store.set_digest().hash(state);
-        self.pending.len().hash(state);
+        // Held messages change future behaviour: hash which (usually none).
+        if !self.pending.is_empty() {
+            self.pending.sorted_ids().hash(state);
+        }
     }
 }
 
