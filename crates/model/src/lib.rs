@@ -248,8 +248,9 @@ where
 
 /// Waits for the checker (reporting progress to [`CheckOptions::on_progress`])
 /// or for the timeout: stateright's own timeout is only consulted when a
-/// worker runs out of work, so it is enforced here by polling. On a timeout the workers are left running (detached) and the
-/// figures are read at that moment; the binary exits right after.
+/// worker runs out of work, so it is enforced here by polling. On a timeout
+/// the workers are left running (detached) and the figures are read at that
+/// moment; the binary exits right after.
 fn finish<M: Model>(
     checker: impl Checker<M>,
     start: Instant,

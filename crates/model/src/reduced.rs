@@ -1,9 +1,10 @@
 //! The reduced model (the default engine): the same actors, network and
 //! properties as the stateright [`ActorModel`](stateright::actor::ActorModel)
-//! of [`crate::model`], over a far smaller state space (reductions R1–R7:
-//! R1–R6 below and R7 in [`crate::symmetry`], each with its soundness argument). It implements [`stateright::Model`] directly; every step
-//! still runs the real [`Acceptor::handle`] and [`Learner::receive`]
-//! through their public API (no protocol logic here, only scheduling).
+//! of [`crate::model`], over a far smaller state space (reductions R1–R6
+//! below and R7 in [`crate::symmetry`], each with its soundness argument).
+//! It implements [`stateright::Model`] directly; every step still runs the
+//! real [`Acceptor::handle`] and [`Learner::receive`] through their public
+//! API (no protocol logic here, only scheduling).
 //!
 //! # What is modelled (as in [`crate::model`] with its defaults)
 //! - Proposer `i` sends its 1a to every acceptor instance at start; the
@@ -252,7 +253,8 @@ impl PartialEq for ReducedState {
 impl Eq for ReducedState {}
 
 /// Hashes what [`PartialEq`] compares: each twin pair as the sorted pair of
-/// its instances' hashes (R5).
+/// its instances' hashes (R5). With R7, the least hash over the state's orbit
+/// instead (equal states still hash equally; stateright keeps only hashes).
 impl Hash for ReducedState {
     fn hash<H: Hasher>(&self, state: &mut H) {
         if let Some(sym) = &self.symmetry {
