@@ -198,6 +198,13 @@ fn run(args: Args) -> Result<ExitCode, String> {
             Engine::Actor => "actor (stateright ActorModel)",
         }
     );
+    if engine == Engine::Reduced {
+        let order = build_reduced(config.clone())
+            .symmetry
+            .as_ref()
+            .map_or(1, |s| s.order());
+        println!("symmetry (R7): {order} acceptor automorphism(s), identity included");
+    }
     if let Some(addr) = args.explore {
         println!("serving the explorer on http://{addr}");
         use std::net::ToSocketAddrs;
