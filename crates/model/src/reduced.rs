@@ -161,7 +161,7 @@ use std::sync::{Arc, Mutex};
 use crate::model::{Context, LearnerDelivery, ModelConfig, model_acceptor, proposals};
 use crate::properties::{self, Observed};
 use crate::symmetry::Symmetry;
-use crate::trace::{decisions, describe, render_final};
+use crate::trace::{describe, render_final, write_new_decisions};
 
 /// The reduced model (see the module documentation).
 pub struct ReducedModel {
@@ -687,10 +687,7 @@ impl ReducedModel {
                     }
                 }
             }
-            let (d0, d1) = (decisions(cx, prev), decisions(cx, next));
-            for d in d1.iter().filter(|d| !d0.contains(d)) {
-                let _ = writeln!(out, "       => {d}");
-            }
+            write_new_decisions(&mut out, cx, prev, next);
         }
         if let Some((last, _)) = steps.last() {
             out.push_str(&render_final(cx, last));

@@ -127,15 +127,21 @@ pub fn render(
             }
             None => {}
         }
-        let (d0, d1) = (decisions(cx, prev), decisions(cx, next));
-        for d in d1.iter().filter(|d| !d0.contains(d)) {
-            let _ = writeln!(out, "       => {d}");
-        }
+        write_new_decisions(&mut out, cx, prev, next);
     }
     if let Some((last, _)) = steps.last() {
         out.push_str(&render_final(cx, last));
     }
     out
+}
+
+/// Appends a `=> …` line for each decision taken between `prev` and `next`
+/// (one trace step, in either engine).
+pub fn write_new_decisions<S: Observed>(out: &mut String, cx: &Context, prev: &S, next: &S) {
+    let (d0, d1) = (decisions(cx, prev), decisions(cx, next));
+    for d in d1.iter().filter(|d| !d0.contains(d)) {
+        let _ = writeln!(out, "       => {d}");
+    }
 }
 
 /// What the last state of a trace has chosen, and which Always properties it
