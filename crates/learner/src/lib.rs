@@ -9,14 +9,21 @@
 //! containing a quorum of `a` — the 2a that completes the quorum included
 //! (digest §3.2 "Decision"; decision D8). Learners do not check Caught.
 //!
+//! For operators it also reports evidence, once each: [`LearnerEvent::Caught`]
+//! the first time its store holds two messages of one acceptor that prove it
+//! equivocated, and [`LearnerEvent::Conflict`] when, after a learner decided,
+//! a quorum of 2as for it forms at another ballot for a different value (the
+//! learner's trust assumptions failed: it is not *accurate*, digest §2.4).
+//!
 //! See `spec/README.md` for the traceability table.
 #![forbid(unsafe_code)]
 
 use hetpaxos_messages::{
-    Ballot, Bytes, Message, MessageId, MessageStore, NodeIdx, Pending, PendingLimits, Verifier,
+    Ballot, Bytes, Message, MessageId, MessageStore, NodeIdx, Pending, PendingLimits, Refusal,
+    Verifier,
 };
-use hetpaxos_quorums::{AcceptorSet, LearnerGraph, LearnerId};
-use std::collections::BTreeMap;
+use hetpaxos_quorums::{AcceptorId, AcceptorSet, LearnerGraph, LearnerId};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// A learner's decision.
@@ -47,7 +54,24 @@ pub enum LearnerEvent {
         /// The message.
         id: MessageId,
         /// Why.
-        reason: String,
+        reason: Refusal,
+    },
+    /// The store holds proof that `acceptor` equivocated: two of its messages,
+    /// neither in the other's history (reported once per acceptor).
+    Caught {
+        /// The acceptor.
+        acceptor: AcceptorId,
+        /// The two messages.
+        evidence: (MessageId, MessageId),
+    },
+    /// After `decided`, a quorum of 2as for the same learner formed at
+    /// another ballot for a different value (reported once per learner and
+    /// ballot): the learner's safety assumptions do not hold.
+    Conflict {
+        /// The decision the learner made.
+        decided: Decision,
+        /// The other quorum's ballot, value and signers.
+        other: Decision,
     },
 }
 
@@ -66,6 +90,10 @@ pub struct Learner {
     verifier: Arc<dyn Verifier>,
     tallies: BTreeMap<(LearnerId, Ballot), Tally>,
     decided: BTreeMap<LearnerId, Decision>,
+    /// Acceptors already reported caught (a function of the store).
+    reported_caught: AcceptorSet,
+    /// Conflicts already reported (a function of the tallies).
+    reported_conflicts: BTreeSet<(LearnerId, Ballot)>,
 }
 
 impl std::fmt::Debug for Learner {
@@ -79,7 +107,8 @@ impl std::fmt::Debug for Learner {
 }
 
 /// States are equal when they hold the same accepted and waiting messages and
-/// the same decisions (acceptance order does not matter).
+/// the same decisions (acceptance order does not matter; the tallies and what
+/// was reported caught or conflicting are functions of those).
 impl PartialEq for Learner {
     fn eq(&self, other: &Self) -> bool {
         self.decided == other.decided
@@ -123,6 +152,8 @@ impl Learner {
             verifier,
             tallies: BTreeMap::new(),
             decided: BTreeMap::new(),
+            reported_caught: AcceptorSet::EMPTY,
+            reported_conflicts: BTreeSet::new(),
         }
     }
 
@@ -130,18 +161,42 @@ impl Learner {
     pub fn receive(&mut self, message: Message) -> Vec<LearnerEvent> {
         let mut events = Vec::new();
         if let Err(e) = self.verifier.verify(&message) {
-            events.push(rejected(message.id(), &e));
+            events.push(LearnerEvent::Rejected {
+                id: message.id(),
+                reason: Refusal::Signature(e),
+            });
             return events;
         }
         let delivery = self.pending.deliver(&mut self.store, message);
         for (id, why) in delivery.rejected {
-            events.push(rejected(id, &why));
+            events.push(LearnerEvent::Rejected {
+                id,
+                reason: Refusal::Store(why),
+            });
         }
         for idx in delivery.accepted {
             events.push(LearnerEvent::Accepted(self.store.facts_at(idx).id()));
+            self.report_fork(idx, &mut events);
             self.count(idx, &mut events);
         }
         events
+    }
+
+    /// Reports the signer of `idx` caught if this message proved it forked.
+    fn report_fork(&mut self, idx: NodeIdx, events: &mut Vec<LearnerEvent>) {
+        let Some(signer) = self.store.facts_at(idx).signer() else {
+            return;
+        };
+        if self.reported_caught.contains(signer) {
+            return;
+        }
+        if let Some(evidence) = self.store.fork_evidence(signer) {
+            self.reported_caught.insert(signer);
+            events.push(LearnerEvent::Caught {
+                acceptor: signer,
+                evidence,
+            });
+        }
     }
 
     /// Counts an accepted message if it is a 2a; decides where a quorum is complete.
@@ -157,16 +212,30 @@ impl Learner {
             let tally = self.tallies.entry((a, ballot)).or_default();
             tally.signers.insert(signer);
             tally.caught = tally.caught.union(caught);
-            if !self.decided.contains_key(&a) && graph.is_quorum(a, tally.signers) {
-                let d = Decision {
-                    learner: a,
-                    ballot,
-                    value: value.clone(),
-                    signers: tally.signers,
-                    caught: tally.caught,
-                };
-                self.decided.insert(a, d.clone());
-                events.push(LearnerEvent::Decided(d));
+            if !graph.is_quorum(a, tally.signers) {
+                continue;
+            }
+            let d = Decision {
+                learner: a,
+                ballot,
+                value: value.clone(),
+                signers: tally.signers,
+                caught: tally.caught,
+            };
+            match self.decided.get(&a) {
+                None => {
+                    self.decided.insert(a, d.clone());
+                    events.push(LearnerEvent::Decided(d));
+                }
+                Some(first) if first.value != d.value => {
+                    if self.reported_conflicts.insert((a, ballot)) {
+                        events.push(LearnerEvent::Conflict {
+                            decided: first.clone(),
+                            other: d,
+                        });
+                    }
+                }
+                Some(_) => {}
             }
         }
     }
@@ -194,12 +263,5 @@ impl Learner {
     /// The buffer of messages waiting for references (read-only).
     pub fn pending(&self) -> &Pending {
         &self.pending
-    }
-}
-
-fn rejected(id: MessageId, why: &dyn std::fmt::Display) -> LearnerEvent {
-    LearnerEvent::Rejected {
-        id,
-        reason: why.to_string(),
     }
 }

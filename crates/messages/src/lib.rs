@@ -15,6 +15,7 @@ mod crypto;
 mod hash;
 mod message;
 mod pending;
+mod refusal;
 mod store;
 pub mod wire;
 
@@ -27,6 +28,7 @@ pub use crypto::{
 pub use hash::{Hash32, MessageId, ValueHash};
 pub use message::{Body, Message, Proposal, SignedRefs, Unsigned, proposal_id, signed_id};
 pub use pending::{Delivery, Pending, PendingLimits};
+pub use refusal::Refusal;
 pub use store::{
     Candidate, Facts, IllFormed, Kind, MAX_SEQ, MAX_UNBURIED, MessageStore, NodeIdx, Rejection,
     Top2a,

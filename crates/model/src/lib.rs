@@ -191,7 +191,22 @@ pub fn effective_engine(config: &ModelConfig, options: &CheckOptions) -> Engine 
 }
 
 /// Checks `config` with `options`; stops at the first Always violation.
+///
+/// With crashes and a depth bound, a depth-first search is run breadth-first
+/// instead: crash and recovery reach some states on paths of different
+/// lengths, and a depth-first search that meets a state first on a long path
+/// does not expand it again when it meets it on a short one, so it would not
+/// cover everything up to the bound.
 pub fn check(config: ModelConfig, options: &CheckOptions) -> Outcome {
+    let mut bfs;
+    let options =
+        if config.crashes > 0 && options.max_depth.is_some() && options.strategy == Strategy::Dfs {
+            bfs = options.clone();
+            bfs.strategy = Strategy::Bfs;
+            &bfs
+        } else {
+            options
+        };
     match effective_engine(&config, options) {
         Engine::Reduced => {
             let render = build_reduced(config.clone());

@@ -1,8 +1,10 @@
 //! The stateright actor model: thin adapters around the pure acceptor and
 //! learner state machines, proposers that send their 1as at start, Byzantine
-//! twins and silent acceptors.
+//! twins and silent acceptors, and crashes of safe acceptors that lose what
+//! their log had not synced and recover from the rest.
 
-use hetpaxos_acceptor::{Acceptor, AcceptorLimits, Effect, Input};
+use hetpaxos_acceptor::driver::{self, Io};
+use hetpaxos_acceptor::{Acceptor, AcceptorLimits, Input, LogPosition, Record};
 use hetpaxos_learner::Learner;
 use hetpaxos_messages::{
     AbstractSignatures, AbstractSigner, Message, MessageId, PendingLimits, Verifier,
@@ -56,6 +58,12 @@ pub struct ModelConfig {
     /// Which optional reductions the reduced engine applies (all by default;
     /// turning them off is for measuring them).
     pub reductions: Reductions,
+    /// How many safe acceptors may be crashed at once (stateright's
+    /// crash/recover, actor engine only). A crash loses the acceptor's
+    /// volatile state and every log record not yet synced (the messages it
+    /// received since its last own message); recovery rebuilds it from the
+    /// synced log with [`Acceptor::recover`] and re-sends its own messages.
+    pub crashes: usize,
 }
 
 /// The optional reductions of the reduced engine (see [`crate::reduced`]);
@@ -100,6 +108,7 @@ impl ModelConfig {
             relays: false,
             learner_delivery: LearnerDelivery::Instant,
             reductions: Reductions::default(),
+            crashes: 0,
         }
     }
 
@@ -135,6 +144,9 @@ pub enum Node {
         peers: Vec<Id>,
         /// Whether relays of accepted messages are sent.
         relays: bool,
+        /// Whether it may crash, so its synced log is kept in stateright's
+        /// storage (only then: storage is part of the state).
+        durable: bool,
         /// Its initial state.
         init: Box<Acceptor>,
     },
@@ -165,7 +177,8 @@ pub struct Context {
     pub safe: AcceptorSet,
     /// Display name of every actor, by actor index.
     pub names: Vec<String>,
-    /// Actor indices of the acceptor instances of safe acceptors.
+    /// Actor indices of the acceptor instances of safe acceptors (the only
+    /// actors that may crash).
     pub honest_slots: Vec<usize>,
     /// Actor index of the network learner, if any.
     pub learner_slot: Option<usize>,
@@ -200,15 +213,23 @@ impl Actor for Node {
     type State = NodeState;
     type Timer = ();
     type Random = ();
-    type Storage = ();
+    type Storage = DurableLog;
 
-    fn on_start(&self, _id: Id, _storage: &Option<()>, o: &mut Out<Self>) -> NodeState {
+    fn on_start(&self, _id: Id, storage: &Option<DurableLog>, o: &mut Out<Self>) -> NodeState {
         match self {
             Node::Proposer { proposal, peers } => {
                 o.broadcast(peers, proposal);
                 NodeState::Proposer
             }
-            Node::Acceptor { init, .. } => NodeState::Acceptor(init.clone()),
+            Node::Acceptor { init, id, .. } => match storage {
+                None => NodeState::Acceptor(init.clone()),
+                // The re-sent own messages are dropped: a handler runs
+                // atomically here, so every own message in the synced log
+                // was sent in the step that synced it, and a copy would only
+                // pile up duplicates in the network (each crash adding more,
+                // an unbounded state space) that receivers ignore.
+                Some(log) => NodeState::Acceptor(Box::new(model_recover(init, *id, log).0)),
+            },
             Node::Learner { init } => NodeState::Learner(init.clone()),
         }
     }
@@ -222,25 +243,37 @@ impl Actor for Node {
         o: &mut Out<Self>,
     ) {
         match (self, state.as_ref()) {
-            (Node::Acceptor { peers, relays, .. }, NodeState::Acceptor(acc)) => {
+            (
+                Node::Acceptor {
+                    id,
+                    peers,
+                    relays,
+                    durable,
+                    ..
+                },
+                NodeState::Acceptor(acc),
+            ) => {
                 if acc.store().contains(&msg.id()) || acc.pending().holds(&msg.id()) {
                     return; // a duplicate: no step
                 }
+                if msg.signer() == Some(*id) {
+                    // Only a twin's relayed message gets here: twins ignore
+                    // each other (each stays an honest instance).
+                    return;
+                }
                 let mut acc = acc.clone();
-                let effects = acc.handle(Input::Receive(msg));
-                let mut own = HashSet::new();
-                for e in effects {
-                    match e {
-                        Effect::Persist(m) => {
-                            own.insert(m.id());
-                        }
-                        Effect::Broadcast(m) => {
-                            if *relays || own.contains(&m.id()) {
-                                o.broadcast(peers, &m);
-                            }
-                        }
-                        Effect::Rejected { .. } => {}
+                let mut io = ModelIo::default();
+                let Ok(synced) = driver::step(&mut acc, Input::Receive(msg), &mut io);
+                if *relays {
+                    for m in &io.relayed {
+                        o.broadcast(peers, m);
                     }
+                }
+                for m in &io.sent {
+                    o.broadcast(peers, m);
+                }
+                if synced && *durable {
+                    o.save(DurableLog::of(&acc));
                 }
                 *state = Cow::Owned(NodeState::Acceptor(acc));
             }
@@ -255,6 +288,16 @@ impl Actor for Node {
             _ => {}
         }
     }
+}
+
+/// Only safe acceptor instances crash: proposers and the learner are not
+/// under study, and a Byzantine acceptor may do anything anyway.
+fn only_safe_acceptors_crash(cx: &Context, state: &HetState) -> bool {
+    state
+        .crashed
+        .iter()
+        .enumerate()
+        .all(|(i, crashed)| !crashed || cx.honest_slots.contains(&i))
 }
 
 /// Feeds every first-sent message to the observing learner (instant mode).
@@ -303,6 +346,77 @@ pub fn model_acceptor(
     );
     let _ = acceptor.handle(Input::Tick { now: u64::MAX / 2 });
     acceptor
+}
+
+/// The network side of the one acceptor driver ([`driver`]) in the model:
+/// what the step relays and sends. The log lives in stateright's storage,
+/// saved by the caller when the step synced ([`DurableLog`]).
+#[derive(Default)]
+pub struct ModelIo {
+    /// Relayed messages, in order.
+    pub relayed: Vec<Message>,
+    /// Own messages sent, in order.
+    pub sent: Vec<Message>,
+}
+
+impl Io for ModelIo {
+    type Error = std::convert::Infallible;
+
+    fn append(&mut self, _: &[Record], _: LogPosition) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    fn sync(&mut self, _: LogPosition) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    fn relay(&mut self, message: &Message) {
+        self.relayed.push(message.clone());
+    }
+
+    fn send(&mut self, message: &Message) {
+        self.sent.push(message.clone());
+    }
+}
+
+/// An acceptor's durable log (stateright's crash-surviving storage): after a
+/// step that synced, every record appended so far, i.e. the acceptor's log
+/// image, in order (recovery depends on the order: a 1a is stale or not
+/// depending on which 1as came before it).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DurableLog(pub Arc<Vec<Record>>);
+
+impl DurableLog {
+    /// The log image of `acceptor` ([`Acceptor::log_image`]).
+    pub fn of(acceptor: &Acceptor) -> Self {
+        Self(Arc::new(acceptor.log_image()))
+    }
+}
+
+/// A crashed instance of acceptor `a` recovered from `log` as the model runs
+/// it (clock far ahead, like [`model_acceptor`]), with the own messages it
+/// re-sends.
+pub fn model_recover(init: &Acceptor, a: AcceptorId, log: &DurableLog) -> (Acceptor, Vec<Message>) {
+    let graph = init.store().graph().clone();
+    let verifier: Arc<dyn Verifier> = Arc::new(AbstractSignatures {
+        acceptors: graph.num_acceptors(),
+    });
+    let recovered = Acceptor::recover(
+        graph,
+        Arc::new(AbstractSigner(a)),
+        verifier,
+        AcceptorLimits::default(),
+        log.0.iter().cloned(),
+    );
+    let Ok((mut acceptor, effects)) = recovered else {
+        // A log the acceptor wrote always recovers; the never-caught and
+        // store properties would flag the damage a refusal stands for.
+        return (init.clone(), Vec::new());
+    };
+    let mut io = ModelIo::default();
+    let Ok(()) = driver::apply(effects, &mut io);
+    let Ok(_) = driver::step(&mut acceptor, Input::Tick { now: u64::MAX / 2 }, &mut io);
+    (acceptor, io.sent)
 }
 
 /// Builds the model for `config`, with every property of [`properties`].
@@ -379,7 +493,9 @@ pub fn build(config: ModelConfig) -> HetModel {
     };
     let mut model = ActorModel::new(context, observer)
         .init_network(network)
-        .record_msg_out(record_out);
+        .record_msg_out(record_out)
+        .max_crashes(config.crashes)
+        .within_boundary(only_safe_acceptors_crash);
     for p in proposals {
         model = model.actor(Node::Proposer {
             proposal: p,
@@ -401,6 +517,7 @@ pub fn build(config: ModelConfig) -> HetModel {
             twin,
             peers,
             relays: config.relays,
+            durable: config.crashes > 0 && safe.contains(a),
             init: Box::new(init),
         });
     }

@@ -60,8 +60,9 @@
 //! store is *stale* at `i` (and stays so: that maximum only grows). Delivering
 //! it is, by the acceptor's rule D11, "accepted and relayed only": it enters
 //! the store, but not `recent`, the highest ballot does not change and nothing
-//! is emitted (checked at run time: the step must not produce an
-//! [`Effect::Persist`]; relays are off). So this delivery (a) is never
+//! is emitted (checked at run time: the step must sign nothing, i.e. send no
+//! [`hetpaxos_acceptor::Effect::Send`] and leave the outbox empty; relays are
+//! off). So this delivery (a) is never
 //! disabled by another action, (b) commutes with every other action (the other
 //! instances are untouched; for `i`, an emission is derived from the
 //! references in `recent` and their histories only, which never contain the
@@ -142,11 +143,28 @@
 //! graph, the twins and the silent acceptors, renaming every message; see
 //! [`crate::symmetry`] for the argument and its run-time test.
 //!
+//! # Crashes
+//! The reduced engine explores no crash: with persist-before-send, a crash
+//! of a safe acceptor adds no behaviour it could show. Its states are at
+//! emission points (R6), where the last own message was synced together with
+//! every record before it: recovering from that log rebuilds the very same
+//! acceptor state and only re-sends messages already sent. A crash inside a
+//! block loses the block's non-emitting deliveries (their records were not
+//! synced), which R6 already treats as not yet made; a crash between an
+//! emission and its sync loses the emission, which was never sent. So every
+//! state after a crash and recovery is a state of this engine, or one whose
+//! acceptor missed some deliveries for good (message loss, which only removes
+//! behaviours). With [`ReducedModel::check_reductions`] the engine checks the
+//! first point in every state it visits (recovery from an instance's log
+//! gives an equal state and re-sends nothing new); the actor engine explores
+//! real crashes at every point ([`ModelConfig::crashes`]).
+//!
 //! Reduction not taken: partial-order reduction across receivers is unsound
 //! here without more care (a delivery to `b` can send a new message to `a`,
 //! whose order relative to `a`'s other deliveries matters).
 
-use hetpaxos_acceptor::{Acceptor, Effect, Input};
+use hetpaxos_acceptor::driver;
+use hetpaxos_acceptor::{Acceptor, Input};
 use hetpaxos_learner::Learner;
 use hetpaxos_messages::{
     AbstractSignatures, Ballot, Kind, Message, MessageId, MessageStore, PendingLimits, Verifier,
@@ -158,7 +176,10 @@ use std::fmt::{self, Write as _};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
-use crate::model::{Context, LearnerDelivery, ModelConfig, model_acceptor, proposals};
+use crate::model::{
+    Context, DurableLog, LearnerDelivery, ModelConfig, ModelIo, model_acceptor, model_recover,
+    proposals,
+};
 use crate::properties::{self, Observed};
 use crate::symmetry::Symmetry;
 use crate::trace::{describe, render_final, write_new_decisions};
@@ -308,9 +329,13 @@ impl Observed for ReducedState {
 }
 
 /// Whether `config` can be checked by the reduced model: relays off, no
-/// duplication, instant learner (otherwise use [`crate::model::build`]).
+/// duplication, instant learner, no crashes (otherwise use
+/// [`crate::model::build`]).
 pub fn supports(config: &ModelConfig) -> bool {
-    !config.relays && !config.duplicating && config.learner_delivery == LearnerDelivery::Instant
+    !config.relays
+        && !config.duplicating
+        && config.learner_delivery == LearnerDelivery::Instant
+        && config.crashes == 0
 }
 
 /// Builds the reduced model for `config` (see [`supports`]).
@@ -603,12 +628,9 @@ impl ReducedModel {
             return r;
         }
         let mut next = (**acc).clone();
-        let mut emitted = Vec::new();
-        for e in next.handle(Input::Receive(m)) {
-            if let Effect::Persist(own) = e {
-                emitted.push(own);
-            }
-        }
+        let mut io = ModelIo::default();
+        let Ok(_) = driver::step(&mut next, Input::Receive(m), &mut io);
+        let emitted = io.sent;
         if self.cx.config.reductions.eager_stale_1a
             && let Some(max) = max_1a(next.store())
         {
@@ -623,9 +645,10 @@ impl ReducedModel {
                 .cloned()
                 .collect();
             for p in stale {
-                let effects = next.handle(Input::Receive(p));
+                let mut io = ModelIo::default();
+                let Ok(_) = driver::step(&mut next, Input::Receive(p), &mut io);
                 assert!(
-                    !effects.iter().any(|e| matches!(e, Effect::Persist(_))),
+                    io.sent.is_empty() && next.outbox_len() == 0,
                     "reduction R3 assumes a stale 1a emits nothing (acceptor rule D11)"
                 );
             }
@@ -636,6 +659,23 @@ impl ReducedModel {
         });
         self.step_memo.put(key, acc.clone(), r.clone());
         r
+    }
+
+    /// Checks that instance `i` recovers from its log (all it appended) to an
+    /// equal state, re-sending only messages already sent (see "Crashes").
+    fn check_recovery(&self, i: usize, acc: &Acceptor, state: &ReducedState) {
+        let Some(init) = self.init_acceptors.get(i) else {
+            return;
+        };
+        let (recovered, resent) = model_recover(init, self.ids[i], &DurableLog::of(acc));
+        assert!(
+            recovered == *acc,
+            "recovery from the log does not rebuild the acceptor state"
+        );
+        assert!(
+            resent.iter().all(|m| state.sent.contains_key(&m.id())),
+            "recovery sent a message that was never sent before"
+        );
     }
 
     /// Renders a path of this model as numbered steps.
@@ -718,6 +758,9 @@ impl Model for ReducedModel {
 
     fn actions(&self, state: &ReducedState, actions: &mut Vec<ReducedAction>) {
         for (i, acc) in state.acceptors.iter().enumerate() {
+            if self.check_reductions {
+                self.check_recovery(i, acc, state);
+            }
             if self.cx.config.reductions.batch_to_emission && !self.check_reductions {
                 if !self.finished(acc) {
                     for ids in self.blocks(i, acc, &state.sent).iter() {
@@ -743,9 +786,10 @@ impl Model for ReducedModel {
                         });
                     } else if self.check_reductions {
                         let mut copy = (**acc).clone();
-                        let effects = copy.handle(Input::Receive(m.clone()));
+                        let mut io = ModelIo::default();
+                        let Ok(_) = driver::step(&mut copy, Input::Receive(m.clone()), &mut io);
                         assert!(
-                            !effects.iter().any(|e| matches!(e, Effect::Persist(_))),
+                            io.sent.is_empty() && copy.outbox_len() == 0,
                             "reduction R4: a finished acceptor emitted"
                         );
                     }

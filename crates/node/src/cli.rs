@@ -1,7 +1,7 @@
 //! Helpers shared by the binaries: logging, error exits, decision output.
 
 use hetpaxos_config_gen::Cluster;
-use hetpaxos_learner::Decision;
+use hetpaxos_learner::{Decision, LearnerEvent};
 use std::process::ExitCode;
 
 /// Logs to stderr, filtered by `RUST_LOG` (default: `info` for hetpaxos, `warn`
@@ -65,9 +65,11 @@ pub fn acceptor_names(cluster: &Cluster, set: hetpaxos_quorums::AcceptorSet) -> 
 }
 
 /// The JSON line of a decision:
-/// `{"learner", "value", "value_hex", "ballot": {"timestamp_nanos", "value_hash"}, "caught"}`.
+/// `{"event": "decided", "learner", "value", "value_hex", "ballot":
+/// {"timestamp_nanos", "value_hash"}, "quorum", "caught"}`.
 pub fn decision_json(cluster: &Cluster, d: &Decision) -> serde_json::Value {
     serde_json::json!({
+        "event": "decided",
         "learner": cluster.graph.learner_name(d.learner),
         "value": String::from_utf8_lossy(&d.value),
         "value_hex": hex::encode(&d.value),
@@ -75,8 +77,67 @@ pub fn decision_json(cluster: &Cluster, d: &Decision) -> serde_json::Value {
             "timestamp_nanos": d.ballot.timestamp,
             "value_hash": d.ballot.value.0.to_hex(),
         },
+        "quorum": acceptor_names(cluster, d.signers),
         "caught": acceptor_names(cluster, d.caught),
     })
+}
+
+/// The JSON line of a learner event worth reporting: a decision (see
+/// [`decision_json`]); `{"event": "caught", "acceptor", "evidence": [id, id]}`
+/// when the learner holds two messages of one acceptor that prove it
+/// equivocated; `{"event": "conflict", "learner", "decided": {…}, "other":
+/// {…}}` when a second quorum for another value formed after a decision.
+pub fn event_json(cluster: &Cluster, e: &LearnerEvent) -> Option<serde_json::Value> {
+    match e {
+        LearnerEvent::Decided(d) => Some(decision_json(cluster, d)),
+        LearnerEvent::Caught { acceptor, evidence } => Some(serde_json::json!({
+            "event": "caught",
+            "acceptor": cluster.graph.acceptor_name(*acceptor),
+            "evidence": [evidence.0.0.to_hex(), evidence.1.0.to_hex()],
+        })),
+        LearnerEvent::Conflict { decided, other } => {
+            let part = |d: &Decision| {
+                serde_json::json!({
+                    "value": String::from_utf8_lossy(&d.value),
+                    "value_hex": hex::encode(&d.value),
+                    "ballot": {
+                        "timestamp_nanos": d.ballot.timestamp,
+                        "value_hash": d.ballot.value.0.to_hex(),
+                    },
+                    "quorum": acceptor_names(cluster, d.signers),
+                })
+            };
+            Some(serde_json::json!({
+                "event": "conflict",
+                "learner": cluster.graph.learner_name(decided.learner),
+                "decided": part(decided),
+                "other": part(other),
+            }))
+        }
+        LearnerEvent::Accepted(_) | LearnerEvent::Rejected { .. } => None,
+    }
+}
+
+/// A human-readable line for a learner event worth reporting.
+pub fn event_line(cluster: &Cluster, e: &LearnerEvent) -> Option<String> {
+    match e {
+        LearnerEvent::Decided(d) => Some(decision_line(cluster, d)),
+        LearnerEvent::Caught { acceptor, evidence } => Some(format!(
+            "ALERT: acceptor {} equivocated (messages {} and {} fork its chain)",
+            cluster.graph.acceptor_name(*acceptor),
+            evidence.0,
+            evidence.1
+        )),
+        LearnerEvent::Conflict { decided, other } => Some(format!(
+            "ALERT: learner {} decided {:?} but a quorum {} formed for {:?} at ballot {}:              its trust assumptions do not hold",
+            cluster.graph.learner_name(decided.learner),
+            String::from_utf8_lossy(&decided.value),
+            acceptor_names(cluster, other.signers).join(""),
+            String::from_utf8_lossy(&other.value),
+            other.ballot.timestamp
+        )),
+        LearnerEvent::Accepted(_) | LearnerEvent::Rejected { .. } => None,
+    }
 }
 
 /// A human-readable line for a decision.

@@ -19,22 +19,31 @@
 //! peer's queue is full, that connection is dropped; the peer (or this node)
 //! reconnects and receives the full replay, so nothing is lost for good.
 //!
-//! **Persistence.** An acceptor's `Persist` effects are carried out before the
-//! matching `Broadcast`, in order; for now persistence is in memory only (a
-//! debug log line), so a restarted acceptor starts empty and must be treated
-//! as a new member. Do not restart an acceptor of a live cluster.
+//! **Persistence.** An acceptor keeps its log in a data directory
+//! ([`acceptor_log`], `docs/reliability.md`): every accepted message and every
+//! own message is a record, and own messages leave the process only after
+//! the log was synced up to them (the pure acceptor holds them in its outbox
+//! until then). A restarted acceptor recovers from its log and continues its
+//! chain; a second process on the same directory, another key or another
+//! cluster is refused, and so is a damaged log.
 //!
 //! Logs use `tracing`; every message sent and received is logged at debug
 //! level (`RUST_LOG=hetpaxos_node=debug`).
 #![forbid(unsafe_code)]
 
+pub mod acceptor_log;
+pub mod chaos;
 pub mod cli;
 pub mod local;
 mod net;
 mod roles;
 
+pub use acceptor_log::Storage;
 pub use net::NetConfig;
-pub use roles::{NodeHandle, bind, now_nanos, spawn_acceptor, spawn_learner, spawn_proposer};
+pub use roles::{
+    AcceptorHandle, NodeHandle, OpenedAcceptor, bind, now_nanos, open_acceptor, recover_acceptor,
+    serve_acceptor, spawn_learner, spawn_proposer, start_acceptor,
+};
 
 /// The gRPC service generated from `proto/hetpaxos.proto`.
 #[allow(missing_docs, clippy::all, clippy::pedantic)]

@@ -1,9 +1,12 @@
 //! A local cluster on loopback over real gRPC (free ports), for the
-//! `hetpaxos-cluster` demo and the tests.
+//! `hetpaxos-cluster` demo and the tests. Each acceptor has a data
+//! directory (temporary unless a root is given), so acceptors can be killed
+//! and restarted from their logs.
 
-use crate::{NetConfig, NodeHandle, spawn_acceptor};
+use crate::{AcceptorHandle, NetConfig, Storage, start_acceptor};
 use hetpaxos_config_gen::{AcceptorSetup, Cluster, generate};
 use hetpaxos_quorums::GraphDescription;
+use std::path::{Path, PathBuf};
 use tokio::net::TcpListener;
 
 /// Acceptors of a generated cluster running in this process.
@@ -13,16 +16,31 @@ pub struct LocalCluster {
     pub cluster: Cluster,
     /// Each acceptor's setup, by index.
     pub setups: Vec<AcceptorSetup>,
-    /// Running acceptors (`None`: down).
-    pub acceptors: Vec<Option<NodeHandle>>,
-    /// Listeners of acceptors not started yet.
+    acceptors: Vec<Option<AcceptorHandle>>,
+    /// Listeners reserved for acceptors not started yet.
     listeners: Vec<Option<TcpListener>>,
+    root: PathBuf,
+    /// Deletes a temporary root when the cluster is dropped.
+    _temporary: Option<tempfile::TempDir>,
 }
 
 impl LocalCluster {
-    /// Binds a free 127.0.0.1 port per acceptor and generates fresh keys;
-    /// starts no acceptor yet.
+    /// Binds a free 127.0.0.1 port per acceptor and generates fresh keys, with
+    /// data directories in a temporary directory; starts no acceptor yet.
     pub async fn bind(desc: &GraphDescription) -> anyhow::Result<Self> {
+        Self::bind_in(desc, None).await
+    }
+
+    /// [`LocalCluster::bind`] with the data directories under `root` (one per
+    /// acceptor, named after it), or in a temporary directory when `None`.
+    pub async fn bind_in(desc: &GraphDescription, root: Option<&Path>) -> anyhow::Result<Self> {
+        let (root, temporary) = match root {
+            Some(r) => (r.to_path_buf(), None),
+            None => {
+                let t = tempfile::Builder::new().prefix("hetpaxos-").tempdir()?;
+                (t.path().to_path_buf(), Some(t))
+            }
+        };
         let mut listeners = Vec::new();
         let mut addresses = Vec::new();
         for _ in &desc.acceptors {
@@ -50,31 +68,78 @@ impl LocalCluster {
             setups,
             acceptors,
             listeners,
+            root,
+            _temporary: temporary,
         })
     }
 
-    /// Starts acceptor `i` (once; its port stays reserved until then).
-    pub fn start(&mut self, i: usize, net: NetConfig) {
-        if let Some(l) = self.listeners.get_mut(i).and_then(Option::take) {
-            self.acceptors[i] = Some(spawn_acceptor(&self.setups[i], l, net));
+    /// Number of acceptors.
+    pub fn len(&self) -> usize {
+        self.setups.len()
+    }
+
+    /// Whether the cluster has no acceptor.
+    pub fn is_empty(&self) -> bool {
+        self.setups.is_empty()
+    }
+
+    /// The data directory of acceptor `i`.
+    pub fn data_dir(&self, i: usize) -> PathBuf {
+        let name = self.setups.get(i).map_or("?", |s| s.name.as_str());
+        self.root.join(name)
+    }
+
+    /// Whether acceptor `i` runs.
+    pub fn is_up(&self, i: usize) -> bool {
+        self.acceptors.get(i).is_some_and(Option::is_some)
+    }
+
+    /// Starts acceptor `i` from its data directory (recovering what its log
+    /// holds) on its port. No-op if it runs.
+    pub async fn start(&mut self, i: usize, net: NetConfig) -> anyhow::Result<()> {
+        if i >= self.len() || self.is_up(i) {
+            return Ok(());
         }
+        let listener = match self.listeners[i].take() {
+            Some(l) => l,
+            None => crate::bind(self.setups[i].address()).await?,
+        };
+        let storage = Storage::DataDir(self.data_dir(i));
+        self.acceptors[i] = Some(start_acceptor(&self.setups[i], &storage, listener, net)?);
+        Ok(())
     }
 
     /// Starts every acceptor not in `down`; the others' ports are closed.
-    pub fn start_all_but(&mut self, down: &[usize], net: NetConfig) {
-        for i in 0..self.setups.len() {
+    pub async fn start_all_but(&mut self, down: &[usize], net: NetConfig) -> anyhow::Result<()> {
+        for i in 0..self.len() {
             if down.contains(&i) {
                 self.listeners[i] = None;
             } else {
-                self.start(i, net);
+                self.start(i, net).await?;
             }
+        }
+        Ok(())
+    }
+
+    /// Kills acceptor `i` as a crash (what its log had not written is lost)
+    /// and waits until its data directory is unlocked.
+    pub async fn kill(&mut self, i: usize) {
+        if let Some(a) = self.acceptors.get_mut(i).and_then(Option::take) {
+            a.kill().await;
         }
     }
 
-    /// Stops acceptor `i` (a crash).
-    pub fn stop(&mut self, i: usize) {
-        if let Some(slot) = self.acceptors.get_mut(i) {
-            *slot = None;
+    /// Stops acceptor `i` gracefully (its log synced).
+    pub async fn shutdown(&mut self, i: usize) -> anyhow::Result<()> {
+        match self.acceptors.get_mut(i).and_then(Option::take) {
+            Some(a) => a.shutdown().await,
+            None => Ok(()),
         }
+    }
+
+    /// Kills acceptor `i` and starts it again from its log.
+    pub async fn restart(&mut self, i: usize, net: NetConfig) -> anyhow::Result<()> {
+        self.kill(i).await;
+        self.start(i, net).await
     }
 }

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use hetpaxos_config_gen::{homogeneous, parse_graph};
-use hetpaxos_learner::Decision;
+use hetpaxos_learner::{Decision, LearnerEvent};
 use hetpaxos_node::local::LocalCluster;
 use hetpaxos_node::{NetConfig, spawn_learner, spawn_proposer};
 use hetpaxos_proposer::ProposerConfig;
@@ -51,7 +51,7 @@ async fn decide(
     timeout: Duration,
 ) -> (LocalCluster, Option<Vec<Decision>>) {
     let mut local = LocalCluster::bind(desc).await.unwrap();
-    local.start_all_but(down, net());
+    local.start_all_but(down, net()).await.unwrap();
     let (_learner, mut rx) = spawn_learner(&local.cluster, net());
     let _proposers: Vec<_> = values
         .iter()
@@ -68,7 +68,8 @@ async fn decide(
     let deadline = tokio::time::Instant::now() + timeout;
     while out.len() < local.cluster.graph.num_learners() {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
-            Ok(Some(d)) => out.push(d),
+            Ok(Some(LearnerEvent::Decided(d))) => out.push(d),
+            Ok(Some(e)) => panic!("unexpected {e:?}"),
             _ => return (local, None),
         }
     }
@@ -159,5 +160,8 @@ async fn late_learner_learns_the_decision() {
         .await
         .expect("late learner did not learn")
         .unwrap();
+    let LearnerEvent::Decided(got) = got else {
+        panic!("{got:?}")
+    };
     assert_eq!(got.value.as_ref(), b"early");
 }

@@ -212,7 +212,9 @@ impl Proposer {
                         effects.push(Effect::Stopped);
                     }
                 }
-                LearnerEvent::Rejected { .. } => {}
+                LearnerEvent::Rejected { .. }
+                | LearnerEvent::Caught { .. }
+                | LearnerEvent::Conflict { .. } => {}
             }
         }
     }

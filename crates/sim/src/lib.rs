@@ -9,10 +9,12 @@
 #![forbid(unsafe_code)]
 
 use ed25519_dalek::SigningKey;
-use hetpaxos_acceptor::{Acceptor, AcceptorLimits, Effect as AEffect, Input as AInput};
+use hetpaxos_acceptor::driver::{self, Io, MemLog};
+use hetpaxos_acceptor::{Acceptor, AcceptorLimits, Halt, Input as AInput, LogPosition, Record};
 use hetpaxos_learner::{Decision, Learner, LearnerEvent};
 use hetpaxos_messages::{
-    ClusterContext, Ed25519Signer, Ed25519Verifier, Hash32, Message, PendingLimits, Verifier,
+    ClusterContext, Ed25519Signer, Ed25519Verifier, Hash32, Message, MessageId, PendingLimits,
+    Refusal, Verifier,
 };
 use hetpaxos_proposer::{Effect as PEffect, Input as PInput, Proposer, ProposerConfig};
 use hetpaxos_quorums::{AcceptorId, LearnerGraph};
@@ -54,10 +56,81 @@ pub struct Slot {
     pub acceptor: Acceptor,
     /// Whether it still takes steps.
     pub up: bool,
-    /// Own messages in the order they were persisted.
-    pub persisted: Vec<Message>,
-    /// Set if an own message was ever broadcast before being persisted.
+    /// Its log (what survives a crash is the durable part).
+    pub log: MemLog,
+    /// Own messages in the order they were sent (re-sends after a restart
+    /// included).
+    pub sent: Vec<Message>,
+    /// Set if an own message was ever sent while its record was not durable.
     pub sent_unpersisted: bool,
+    /// Set if the acceptor halted.
+    pub halted: Option<Halt>,
+}
+
+/// The acceptor's outside world during one driver call: the slot's log, and
+/// what to put on the network afterwards.
+struct SlotIo<'a> {
+    log: &'a mut MemLog,
+    sent: &'a mut Vec<Message>,
+    sent_unpersisted: &'a mut bool,
+    halted: &'a mut Option<Halt>,
+    out: Vec<Message>,
+    rejections: Vec<String>,
+}
+
+impl Io for SlotIo<'_> {
+    type Error = std::convert::Infallible;
+
+    fn append(&mut self, records: &[Record], _up_to: LogPosition) -> Result<(), Self::Error> {
+        self.log.append(records);
+        Ok(())
+    }
+
+    fn sync(&mut self, _up_to: LogPosition) -> Result<(), Self::Error> {
+        self.log.sync();
+        Ok(())
+    }
+
+    fn relay(&mut self, message: &Message) {
+        self.out.push(message.clone());
+    }
+
+    fn send(&mut self, message: &Message) {
+        let durable = &self.log.records[..self.log.durable];
+        if !durable.iter().any(|r| r.message().id() == message.id()) {
+            *self.sent_unpersisted = true;
+        }
+        self.sent.push(message.clone());
+        self.out.push(message.clone());
+    }
+
+    fn refused(&mut self, _id: MessageId, reason: &Refusal) {
+        self.rejections.push(reason.to_string());
+    }
+
+    fn halted(&mut self, why: &Halt) {
+        *self.halted = Some(why.clone());
+    }
+}
+
+impl Slot {
+    /// Runs `f` on the acceptor with this slot's I/O (the one driver);
+    /// returns the messages to put on the network and the refusals.
+    fn drive(
+        &mut self,
+        f: impl FnOnce(&mut Acceptor, &mut SlotIo<'_>) -> Result<(), std::convert::Infallible>,
+    ) -> (Vec<Message>, Vec<String>) {
+        let mut io = SlotIo {
+            log: &mut self.log,
+            sent: &mut self.sent,
+            sent_unpersisted: &mut self.sent_unpersisted,
+            halted: &mut self.halted,
+            out: Vec::new(),
+            rejections: Vec::new(),
+        };
+        let Ok(()) = f(&mut self.acceptor, &mut io);
+        (io.out, io.rejections)
+    }
 }
 
 /// A dropping rule: returns `true` to drop a message to a node.
@@ -87,6 +160,10 @@ pub struct Sim {
     pub decisions: Vec<(Decision, u32)>,
     /// Rejections: who refused, and why.
     pub rejections: Vec<(Node, String)>,
+    /// Acceptors the learner reported caught, in order.
+    pub caught: Vec<AcceptorId>,
+    /// Conflicts the learner reported: its decision and the other quorum.
+    pub conflicts: Vec<(Decision, Decision)>,
     /// Messages delivered so far.
     pub delivered: u64,
 }
@@ -127,6 +204,8 @@ impl Sim {
             drop_rule: None,
             decisions: Vec::new(),
             rejections: Vec::new(),
+            caught: Vec::new(),
+            conflicts: Vec::new(),
             delivered: 0,
         };
         for a in sim.graph.clone().acceptor_ids() {
@@ -151,10 +230,17 @@ impl Sim {
         self.slots.push(Slot {
             acceptor: acc,
             up: true,
-            persisted: Vec::new(),
+            log: MemLog::default(),
+            sent: Vec::new(),
             sent_unpersisted: false,
+            halted: None,
         });
         self.slots.len() - 1
+    }
+
+    fn slot_signer(&self, slot: usize) -> Option<Arc<Ed25519Signer>> {
+        let id = self.slots.get(slot)?.acceptor.id();
+        Some(Arc::new(self.signer(id)))
     }
 
     /// Adds a proposer of `value`. Returns its index.
@@ -169,11 +255,58 @@ impl Sim {
         self.proposers.len() - 1
     }
 
-    /// Stops slot `slot` (crash: it takes no more steps).
+    /// Stops slot `slot` (crash: it takes no more steps, and its log loses
+    /// every record that was not synced). Messages in flight to it are lost.
     pub fn crash(&mut self, slot: usize) {
+        self.crash_keeping(slot, 0);
+    }
+
+    /// A crash after which the first `kept` unsynced records of the log
+    /// survive (a write that reached the disk without a sync).
+    pub fn crash_keeping(&mut self, slot: usize, kept: usize) {
         if let Some(s) = self.slots.get_mut(slot) {
             s.up = false;
+            s.log.crash(kept);
         }
+    }
+
+    /// Restarts a crashed slot from its log ([`Acceptor::recover`]) and, as
+    /// the network runtime does on reconnection, has every live slot replay
+    /// what it may send to it. Returns the recovery error, if any.
+    pub fn restart(&mut self, slot: usize) -> Result<(), hetpaxos_acceptor::RecoveryError> {
+        let Some(signer) = self.slot_signer(slot) else {
+            return Ok(());
+        };
+        if self.slots[slot].up {
+            return Ok(());
+        }
+        let (acceptor, effects) = Acceptor::recover(
+            self.graph.clone(),
+            signer,
+            self.verifier.clone(),
+            AcceptorLimits::default(),
+            self.slots[slot].log.records.clone(),
+        )?;
+        let s = &mut self.slots[slot];
+        s.acceptor = acceptor;
+        s.up = true;
+        let (out, _) = s.drive(|a, io| {
+            driver::apply(effects, io)?;
+            driver::step(a, AInput::Tick { now: u64::MAX / 2 }, io).map(|_| ())
+        });
+        for m in out {
+            self.broadcast(Some(Node::Acceptor(slot)), &m, 1);
+        }
+        for other in 0..self.slots.len() {
+            if other == slot || !self.slots[other].up {
+                continue;
+            }
+            let replay: Vec<Message> = self.slots[other].acceptor.sendable().cloned().collect();
+            for m in replay {
+                self.send(Node::Acceptor(slot), m, 1);
+            }
+        }
+        Ok(())
     }
 
     /// Drops every message for which `rule` returns `true`.
@@ -218,6 +351,14 @@ impl Sim {
     }
 
     fn send(&mut self, to: Node, message: Message, hops: u32) {
+        // Twins (slots signing as one acceptor) never see each other's
+        // messages: each stays an honest instance, together they equivocate.
+        if let Node::Acceptor(s) = to
+            && let Some(signer) = message.signer()
+            && self.slots.get(s).is_some_and(|s| s.acceptor.id() == signer)
+        {
+            return;
+        }
         if let Some(rule) = self.drop_rule.as_mut()
             && rule(to, &message)
         {
@@ -291,7 +432,11 @@ impl Sim {
                     match e {
                         LearnerEvent::Decided(d) => self.decisions.push((d, m.hops)),
                         LearnerEvent::Rejected { reason, .. } => {
-                            self.rejections.push((Node::Learner, reason));
+                            self.rejections.push((Node::Learner, reason.to_string()));
+                        }
+                        LearnerEvent::Caught { acceptor, .. } => self.caught.push(acceptor),
+                        LearnerEvent::Conflict { decided, other } => {
+                            self.conflicts.push((decided, other));
                         }
                         LearnerEvent::Accepted(_) => {}
                     }
@@ -309,21 +454,13 @@ impl Sim {
         if !slot.up {
             return;
         }
-        let effects = slot.acceptor.handle(AInput::Receive(message));
-        for e in effects {
-            match e {
-                AEffect::Persist(m) => self.slots[s].persisted.push(m),
-                AEffect::Broadcast(m) => {
-                    let own = m.signer() == Some(self.slots[s].acceptor.id());
-                    if own && !self.slots[s].persisted.iter().any(|p| p.id() == m.id()) {
-                        self.slots[s].sent_unpersisted = true;
-                    }
-                    self.broadcast(Some(Node::Acceptor(s)), &m, hops + 1);
-                }
-                AEffect::Rejected { reason, .. } => {
-                    self.rejections.push((Node::Acceptor(s), reason));
-                }
-            }
+        let (out, rejections) =
+            slot.drive(|a, io| driver::step(a, AInput::Receive(message), io).map(|_| ()));
+        for reason in rejections {
+            self.rejections.push((Node::Acceptor(s), reason));
+        }
+        for m in out {
+            self.broadcast(Some(Node::Acceptor(s)), &m, hops + 1);
         }
     }
 

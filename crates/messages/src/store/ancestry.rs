@@ -19,6 +19,8 @@ pub(crate) struct SignerState {
     pub(crate) chain: Vec<NodeIdx>,
     /// Whether two of its messages share a sequence number.
     pub(crate) forked: bool,
+    /// The first two messages found with one sequence number (the proof).
+    pub(crate) fork: Option<(NodeIdx, NodeIdx)>,
     /// How many of its messages the store holds.
     pub(crate) messages: usize,
 }

@@ -223,6 +223,7 @@ impl MessageStore {
                 if seq < st.chain.len() {
                     // Two messages with one sequence number: the signer forked.
                     st.forked = true;
+                    st.fork = Some((st.chain[seq], idx));
                     st.chain = Vec::new();
                 } else {
                     st.chain.push(idx);
@@ -257,6 +258,15 @@ impl MessageStore {
     /// Whether `signer` is known to have equivocated anywhere in this store.
     pub fn is_forked(&self, signer: AcceptorId) -> bool {
         self.signers.get(signer.index()).is_some_and(|s| s.forked)
+    }
+
+    /// The proof that `signer` equivocated, if the store holds one: the
+    /// first two of its messages found with one sequence number (neither is
+    /// in the other's `Tran`, so the pair alone convicts it; digest §3.2
+    /// "Caught").
+    pub fn fork_evidence(&self, signer: AcceptorId) -> Option<(MessageId, MessageId)> {
+        let (a, b) = self.signers.get(signer.index())?.fork?;
+        Some((self.node(a).message.id(), self.node(b).message.id()))
     }
 }
 

@@ -71,6 +71,11 @@ struct Args {
     /// r7 (symmetry among acceptors).
     #[arg(long, value_delimiter = ',')]
     without: Vec<String>,
+    /// Let up to N safe acceptors be crashed at once (crash at any point,
+    /// losing unsynced log records; recovery from the synced log). Uses the
+    /// actor engine.
+    #[arg(long, default_value_t = 0)]
+    crashes: usize,
     /// Serve stateright's web explorer at this address instead of checking.
     #[arg(long)]
     explore: Option<String>,
@@ -138,6 +143,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
     config.proposals = args.proposals;
     config.duplicating = args.duplicating;
     config.relays = args.relays;
+    config.crashes = args.crashes;
     for r in args.without.iter().filter(|r| !r.is_empty()) {
         match r.trim() {
             "r3" => config.reductions.eager_stale_1a = false,
@@ -195,6 +201,8 @@ fn run(args: Args) -> Result<ExitCode, String> {
         match engine {
             Engine::Reduced =>
                 "reduced (deliver when ready, canonical in-flight set, eager stale 1as)",
+            Engine::Actor if config.crashes > 0 =>
+                "actor (stateright ActorModel, with crash/recover of safe acceptors)",
             Engine::Actor => "actor (stateright ActorModel)",
         }
     );

@@ -2,11 +2,17 @@
 #![forbid(unsafe_code)]
 
 use clap::Parser;
+use hetpaxos_node::Storage;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tracing::info;
 
-/// Runs one hetpaxos acceptor: serves its gRPC endpoint and connects to every
-/// other acceptor of the cluster.
+/// Runs one hetpaxos acceptor: recovers it from its data directory, serves its
+/// gRPC endpoint and connects to every other acceptor of the cluster.
+/// SIGTERM or SIGINT: finishes the step in progress, syncs the log and exits 0.
+/// Exit 2: bad input, the data directory is locked by another process or
+/// belongs to another key or cluster, the log is damaged, a write or sync of
+/// the log failed, or the acceptor halted (another process signs with its key).
 #[derive(Parser)]
 #[command(name = "hetpaxos-acceptor", version, about)]
 struct Args {
@@ -16,16 +22,49 @@ struct Args {
     /// Listen here instead of the address the cluster config gives.
     #[arg(long)]
     listen: Option<String>,
+    /// The data directory (log, lock, identity); created if missing. Default:
+    /// beside the config, `DIR/<name>.data` for `DIR/<name>.json`.
+    #[arg(long, value_name = "DIR", conflicts_with = "in_memory")]
+    data_dir: Option<PathBuf>,
+    /// Keep nothing on disk. A restarted acceptor then forgets what it signed
+    /// and may equivocate: for throw-away experiments only.
+    #[arg(long)]
+    in_memory: bool,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     hetpaxos_node::cli::run(async move {
         let setup = hetpaxos_config_gen::load_acceptor(&args.config)?;
+        let storage = if args.in_memory {
+            eprintln!(
+                "warning: --in-memory: nothing is persisted; restarting this acceptor can make \
+                 it equivocate"
+            );
+            Storage::InMemory
+        } else {
+            Storage::DataDir(
+                args.data_dir
+                    .clone()
+                    .unwrap_or_else(|| Storage::default_for(&args.config)),
+            )
+        };
+        // The data directory first: a second process on it is refused with
+        // the lock holder named, before it could fail on the port.
+        let opened = hetpaxos_node::open_acceptor(&setup, &storage)?;
         let addr = args.listen.unwrap_or_else(|| setup.address().to_string());
         let listener = hetpaxos_node::bind(&addr).await?;
-        let _node = hetpaxos_node::spawn_acceptor(&setup, listener, Default::default());
-        tokio::signal::ctrl_c().await?;
+        let mut node = hetpaxos_node::serve_acceptor(opened, listener, Default::default());
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = node.wait() => {
+                result?;
+                anyhow::bail!("acceptor {} stopped", setup.name)
+            }
+            _ = tokio::signal::ctrl_c() => info!("SIGINT: stopping"),
+            _ = term.recv() => info!("SIGTERM: stopping"),
+        }
+        node.shutdown().await?;
         Ok(ExitCode::SUCCESS)
     })
 }

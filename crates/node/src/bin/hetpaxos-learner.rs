@@ -1,20 +1,24 @@
-//! `hetpaxos-learner`: prints learner decisions.
+//! `hetpaxos-learner`: prints learner decisions and alerts.
 #![forbid(unsafe_code)]
 
 use clap::Parser;
+use hetpaxos_learner::LearnerEvent;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 /// Connects to every acceptor and prints one line per learner decision (for
-/// every learner of the config).
+/// every learner of the config), and an alert line when it holds proof that
+/// an acceptor equivocated or when a learner sees a second quorum for another
+/// value after deciding.
 #[derive(Parser)]
 #[command(name = "hetpaxos-learner", version, about)]
 struct Args {
     /// The cluster config (DIR/cluster.json; an acceptor config works too).
     #[arg(long)]
     config: PathBuf,
-    /// One JSON object per line on stdout.
+    /// One JSON object per line on stdout, with an "event" field: "decided",
+    /// "caught" or "conflict".
     #[arg(long)]
     json: bool,
     /// Exit 0 once every learner of the config has decided.
@@ -34,12 +38,12 @@ fn main() -> ExitCode {
             Some(_) => anyhow::bail!("--timeout must be a non-negative number of seconds"),
             None => None,
         };
-        let (_node, mut decisions) = hetpaxos_node::spawn_learner(&cluster, Default::default());
+        let (_node, mut events) = hetpaxos_node::spawn_learner(&cluster, Default::default());
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         let mut decided = 0;
         loop {
             let next = match deadline {
-                Some(d) => match tokio::time::timeout_at(d, decisions.recv()).await {
+                Some(d) => match tokio::time::timeout_at(d, events.recv()).await {
                     Ok(n) => n,
                     Err(_) => {
                         eprintln!(
@@ -49,16 +53,21 @@ fn main() -> ExitCode {
                         return Ok(ExitCode::from(3));
                     }
                 },
-                None => decisions.recv().await,
+                None => events.recv().await,
             };
-            let Some(d) = next else {
+            let Some(e) = next else {
                 anyhow::bail!("learner stopped unexpectedly");
             };
-            decided += 1;
-            if args.json {
-                println!("{}", hetpaxos_node::cli::decision_json(&cluster, &d));
+            if matches!(e, LearnerEvent::Decided(_)) {
+                decided += 1;
+            }
+            let line = if args.json {
+                hetpaxos_node::cli::event_json(&cluster, &e).map(|v| v.to_string())
             } else {
-                println!("{}", hetpaxos_node::cli::decision_line(&cluster, &d));
+                hetpaxos_node::cli::event_line(&cluster, &e)
+            };
+            if let Some(line) = line {
+                println!("{line}");
             }
             if args.until_decided && decided >= cluster.graph.num_learners() {
                 return Ok(ExitCode::SUCCESS);

@@ -1,0 +1,373 @@
+//! The acceptor role: the pure acceptor driven through the one effect driver
+//! ([`hetpaxos_acceptor::driver`]) with its log on disk, its gRPC server and
+//! its connectors to the other acceptors.
+//!
+//! Inputs are taken in batches: every event already queued (up to
+//! [`MAX_BATCH`]) is handled, then one flush syncs the log once if own
+//! messages wait (group commit) and sends them. Received records are handed
+//! to the operating system after every batch, synced only with an own
+//! message.
+
+use super::{NodeHandle, connectors, deadline, now_nanos, sleep_until};
+use crate::acceptor_log::{AcceptorLog, LogError, Storage};
+use crate::net::{Event, Hub, NetConfig, Service};
+use crate::rpc::acceptor_server::AcceptorServer;
+use anyhow::Context as _;
+use hetpaxos_acceptor::driver::{self, Io};
+use hetpaxos_acceptor::{Acceptor, AcceptorLimits, Halt, Input, LogPosition, Record};
+use hetpaxos_config_gen::AcceptorSetup;
+use hetpaxos_messages::{Message, MessageId, Refusal};
+use std::collections::BTreeMap;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tracing::{debug, error, info, warn};
+
+/// Most inputs handled between two flushes of the log.
+pub const MAX_BATCH: usize = 256;
+
+/// A running acceptor.
+#[derive(Debug)]
+pub struct AcceptorHandle {
+    role: Option<JoinHandle<anyhow::Result<()>>>,
+    shutdown: Option<oneshot::Sender<()>>,
+    others: NodeHandle,
+}
+
+impl AcceptorHandle {
+    /// Waits until the acceptor stops by itself, which it only does on an
+    /// error: a failed write or sync of its log, or a halt (a message signed
+    /// with its key that its log does not hold).
+    pub async fn wait(&mut self) -> anyhow::Result<()> {
+        match self.role.as_mut() {
+            Some(role) => {
+                let r = role.await;
+                self.role = None;
+                r.map_err(|e| anyhow::anyhow!("acceptor task failed: {e}"))?
+            }
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Stops gracefully: finishes the batch in progress, syncs the log and
+    /// returns; then stops serving.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let result = match self.role.take() {
+            Some(role) => role
+                .await
+                .map_err(|e| anyhow::anyhow!("acceptor task failed: {e}"))?,
+            None => Ok(()),
+        };
+        self.others.stop_and_wait().await;
+        result
+    }
+
+    /// Stops at once, as a crash (records not yet written are lost), and
+    /// waits until the log is closed and its directory unlocked.
+    pub async fn kill(mut self) {
+        if let Some(role) = self.role.take() {
+            role.abort();
+            let _ = role.await;
+        }
+        self.others.stop_and_wait().await;
+    }
+}
+
+impl Drop for AcceptorHandle {
+    fn drop(&mut self) {
+        if let Some(role) = self.role.take() {
+            role.abort();
+        }
+    }
+}
+
+/// An acceptor recovered from its log, not serving yet.
+#[derive(Debug)]
+pub struct OpenedAcceptor {
+    setup: AcceptorSetup,
+    acceptor: Acceptor,
+    log: AcceptorLog,
+    effects: Vec<hetpaxos_acceptor::Effect>,
+}
+
+/// Opens the acceptor's log in `storage` and recovers the acceptor from it.
+/// Fails when the data directory is locked by another process, belongs to
+/// another key or cluster, or holds a damaged log.
+pub fn open_acceptor(setup: &AcceptorSetup, storage: &Storage) -> anyhow::Result<OpenedAcceptor> {
+    let (log, records) = AcceptorLog::open(setup, storage)?;
+    recover_acceptor(setup, log, records)
+}
+
+/// Recovers the acceptor of `setup` from `records`, read from `log`.
+pub fn recover_acceptor(
+    setup: &AcceptorSetup,
+    log: AcceptorLog,
+    records: Vec<Record>,
+) -> anyhow::Result<OpenedAcceptor> {
+    let cluster = &setup.cluster;
+    let recovered = records.len();
+    let (acceptor, effects) = Acceptor::recover(
+        cluster.graph.clone(),
+        setup.signer(),
+        cluster.verifier(),
+        AcceptorLimits::default(),
+        records,
+    )
+    .with_context(|| format!("cannot recover acceptor {} from its log", setup.name))?;
+    if recovered > 0 {
+        info!(
+            acceptor = %setup.name,
+            records = recovered,
+            messages = acceptor.store().len(),
+            "recovered from the log"
+        );
+    }
+    Ok(OpenedAcceptor {
+        setup: setup.clone(),
+        acceptor,
+        log,
+        effects,
+    })
+}
+
+/// [`open_acceptor`], then [`serve_acceptor`].
+pub fn start_acceptor(
+    setup: &AcceptorSetup,
+    storage: &Storage,
+    listener: TcpListener,
+    net: NetConfig,
+) -> anyhow::Result<AcceptorHandle> {
+    Ok(serve_acceptor(
+        open_acceptor(setup, storage)?,
+        listener,
+        net,
+    ))
+}
+
+/// Serves a recovered acceptor on `listener`, connected to every other
+/// acceptor.
+pub fn serve_acceptor(
+    opened: OpenedAcceptor,
+    listener: TcpListener,
+    net: NetConfig,
+) -> AcceptorHandle {
+    let OpenedAcceptor {
+        setup,
+        acceptor,
+        log,
+        effects,
+    } = opened;
+    let cluster = &setup.cluster;
+    let (events, inbox) = mpsc::channel(net.inbox);
+    let (shutdown, shutdown_rx) = oneshot::channel();
+    let role = tokio::spawn(run(
+        Role {
+            name: setup.name.clone(),
+            acceptor,
+            log,
+            hub: Hub::default(),
+            refused: BTreeMap::new(),
+            halt: None,
+        },
+        effects,
+        inbox,
+        shutdown_rx,
+    ));
+    let service = AcceptorServer::new(Service {
+        events: events.clone(),
+        net,
+    })
+    .max_decoding_message_size(net.limits.max_encoded_bytes)
+    .max_encoding_message_size(net.limits.max_encoded_bytes);
+    let local = listener
+        .local_addr()
+        .map_or_else(|_| "?".to_string(), |a| a.to_string());
+    let name = setup.name.clone();
+    let server = tokio::spawn(async move {
+        info!(acceptor = %name, listen = %local, "serving");
+        let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+        if let Err(e) = tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming(incoming)
+            .await
+        {
+            warn!(acceptor = %name, error = %e, "server stopped");
+        }
+    });
+    let mut tasks = vec![server];
+    tasks.extend(connectors(
+        &cluster.addresses(),
+        Some(setup.id.index()),
+        &events,
+        net,
+    ));
+    AcceptorHandle {
+        role: Some(role),
+        shutdown: Some(shutdown),
+        others: NodeHandle { tasks },
+    }
+}
+
+/// What the role task owns.
+struct Role {
+    name: String,
+    acceptor: Acceptor,
+    log: AcceptorLog,
+    hub: Hub,
+    /// Refused messages, by class.
+    refused: BTreeMap<&'static str, u64>,
+    halt: Option<Halt>,
+}
+
+/// The acceptor's outside world for the driver: its log and its peers.
+struct NodeIo<'a> {
+    name: &'a str,
+    log: &'a mut AcceptorLog,
+    hub: &'a mut Hub,
+    refused: &'a mut BTreeMap<&'static str, u64>,
+    halt: &'a mut Option<Halt>,
+}
+
+impl Io for NodeIo<'_> {
+    type Error = LogError;
+
+    fn append(&mut self, records: &[Record], up_to: LogPosition) -> Result<(), LogError> {
+        self.log.append(records, up_to)
+    }
+
+    fn sync(&mut self, _up_to: LogPosition) -> Result<(), LogError> {
+        blocking(|| self.log.sync())
+    }
+
+    fn relay(&mut self, message: &Message) {
+        self.hub.broadcast(message);
+    }
+
+    fn send(&mut self, message: &Message) {
+        debug!(acceptor = %self.name, id = %message.id().0, "send own");
+        self.hub.broadcast(message);
+    }
+
+    fn refused(&mut self, id: MessageId, reason: &Refusal) {
+        *self.refused.entry(reason.class()).or_default() += 1;
+        debug!(acceptor = %self.name, id = %id.0, %reason, "refused");
+    }
+
+    fn halted(&mut self, why: &Halt) {
+        *self.halt = Some(why.clone());
+    }
+}
+
+impl Role {
+    fn io(&mut self) -> (&mut Acceptor, NodeIo<'_>) {
+        (
+            &mut self.acceptor,
+            NodeIo {
+                name: &self.name,
+                log: &mut self.log,
+                hub: &mut self.hub,
+                refused: &mut self.refused,
+                halt: &mut self.halt,
+            },
+        )
+    }
+
+    fn input(&mut self, input: Input) -> Result<(), LogError> {
+        let (acceptor, mut io) = self.io();
+        driver::input(acceptor, input, &mut io)
+    }
+
+    /// Syncs and sends if own messages wait; otherwise hands received
+    /// records to the operating system. Then fails if the acceptor halted.
+    fn flush(&mut self) -> anyhow::Result<()> {
+        let (acceptor, mut io) = self.io();
+        let synced = driver::flush(acceptor, &mut io)?;
+        if !synced && self.log.has_buffered() {
+            blocking(|| self.log.write())?;
+        }
+        if let Some(halt) = &self.halt {
+            error!(acceptor = %self.name, "{halt}");
+            anyhow::bail!("acceptor {} halted: {halt}", self.name);
+        }
+        Ok(())
+    }
+
+    fn event(&mut self, ev: Event) -> Result<(), LogError> {
+        match ev {
+            Event::Peer(reg) => {
+                let replay: Vec<Message> = self.acceptor.sendable().cloned().collect();
+                self.hub.add(reg, replay);
+                Ok(())
+            }
+            Event::Message(m) => {
+                self.input(Input::Tick { now: now_nanos() })?;
+                self.input(Input::Receive(m))
+            }
+        }
+    }
+}
+
+/// The role task. Returns `Ok` on a graceful shutdown (or when every sender
+/// is gone), an error when the log failed or the acceptor halted.
+async fn run(
+    mut role: Role,
+    initial: Vec<hetpaxos_acceptor::Effect>,
+    mut inbox: mpsc::Receiver<Event>,
+    mut shutdown: oneshot::Receiver<()>,
+) -> anyhow::Result<()> {
+    let result = async {
+        {
+            let (_, mut io) = role.io();
+            driver::apply(initial, &mut io)?;
+        }
+        role.input(Input::Tick { now: now_nanos() })?;
+        role.flush()?;
+        loop {
+            let wake = role.acceptor.next_wakeup().map(deadline);
+            tokio::select! {
+                biased;
+                _ = &mut shutdown => break,
+                ev = inbox.recv() => {
+                    let Some(ev) = ev else { break };
+                    role.event(ev)?;
+                    for _ in 1..MAX_BATCH {
+                        match inbox.try_recv() {
+                            Ok(ev) => role.event(ev)?,
+                            Err(_) => break,
+                        }
+                    }
+                    role.flush()?;
+                }
+                () = sleep_until(wake) => {
+                    role.input(Input::Tick { now: now_nanos() })?;
+                    role.flush()?;
+                }
+            }
+        }
+        // Graceful stop: everything received so far becomes durable too.
+        role.flush()?;
+        blocking(|| role.log.sync())?;
+        anyhow::Ok(())
+    }
+    .await;
+    if !role.refused.is_empty() {
+        info!(acceptor = %role.name, refused = ?role.refused, "refused messages");
+    }
+    if let Err(e) = &result {
+        error!(acceptor = %role.name, error = %format!("{e:#}"), "acceptor stopped");
+    }
+    result
+}
+
+/// Runs blocking file I/O without stalling the runtime's other tasks (on a
+/// multi-threaded runtime; on a current-thread one there is nothing else to
+/// stall that could run meanwhile anyway).
+fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}

@@ -1,0 +1,90 @@
+//! The role tasks: one task owns each state machine.
+
+mod acceptor;
+mod learner;
+mod proposer;
+
+pub use acceptor::{
+    AcceptorHandle, OpenedAcceptor, open_acceptor, recover_acceptor, serve_acceptor, start_acceptor,
+};
+pub use learner::spawn_learner;
+pub use proposer::spawn_proposer;
+
+use crate::net::{Event, NetConfig, connector};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+/// Wall-clock nanoseconds since the Unix epoch.
+pub fn now_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// The tokio instant at which the wall clock reads `at`.
+fn deadline(at: u64) -> Instant {
+    Instant::now() + Duration::from_nanos(at.saturating_sub(now_nanos()))
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The tasks of a running node; dropping the handle stops them.
+#[derive(Debug, Default)]
+pub struct NodeHandle {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl NodeHandle {
+    /// Stops the node (as a crash: nothing is flushed).
+    pub fn stop(&mut self) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+    }
+
+    /// Stops the node and waits until its tasks are gone.
+    pub async fn stop_and_wait(&mut self) {
+        let tasks: Vec<_> = self.tasks.drain(..).collect();
+        for t in &tasks {
+            t.abort();
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for NodeHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Binds `addr` with a one-line error naming it (e.g. address in use).
+pub async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
+}
+
+fn connectors(
+    addresses: &[String],
+    skip: Option<usize>,
+    events: &mpsc::Sender<Event>,
+    net: NetConfig,
+) -> Vec<JoinHandle<()>> {
+    addresses
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != skip)
+        .map(|(_, a)| tokio::spawn(connector(a.clone(), events.clone(), net)))
+        .collect()
+}

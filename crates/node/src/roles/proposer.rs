@@ -1,0 +1,68 @@
+//! The proposer role.
+
+use super::{NodeHandle, connectors, deadline, now_nanos, sleep_until};
+use crate::net::{Event, Hub, NetConfig};
+use hetpaxos_config_gen::Cluster;
+use hetpaxos_learner::Decision;
+use hetpaxos_messages::Message;
+use hetpaxos_proposer::{Effect as PEffect, Input as PInput, Proposer, ProposerConfig};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tracing::info;
+
+/// Starts a proposer of `value`; decisions it observes arrive on the returned
+/// channel, which closes when the proposer stops.
+pub fn spawn_proposer(
+    cluster: &Cluster,
+    value: Vec<u8>,
+    config: ProposerConfig,
+    net: NetConfig,
+) -> (NodeHandle, mpsc::Receiver<Decision>) {
+    let (events, mut inbox) = mpsc::channel(net.inbox);
+    let (decided, decisions) = mpsc::channel(cluster.graph.num_learners().max(1));
+    let mut proposer = Proposer::new(cluster.graph.clone(), cluster.verifier(), value, config);
+    let role = tokio::spawn(async move {
+        let mut hub = Hub::default();
+        // The latest 1a, replayed to every new stream.
+        let mut latest: Option<Message> = None;
+        let mut timer: Option<Instant> = None;
+        let mut effects = proposer.handle(PInput::Start {
+            now: now_nanos(),
+            random: rand::random(),
+        });
+        loop {
+            for e in effects.drain(..) {
+                match e {
+                    PEffect::Broadcast(m) => {
+                        info!(id = %m.id().0, "proposing");
+                        hub.broadcast(&m);
+                        latest = Some(m);
+                    }
+                    PEffect::SetTimer { at } => timer = Some(deadline(at)),
+                    PEffect::Decided(d) => {
+                        // Capacity is the number of learners: never blocks.
+                        let _ = decided.try_send(d);
+                    }
+                    PEffect::Stopped => {
+                        info!("proposer stopped");
+                        return;
+                    }
+                }
+            }
+            tokio::select! {
+                ev = inbox.recv() => match ev {
+                    None => return,
+                    Some(Event::Peer(reg)) => hub.add(reg, latest.iter().cloned().collect()),
+                    Some(Event::Message(m)) => effects = proposer.handle(PInput::Receive(m)),
+                },
+                () = sleep_until(timer) => {
+                    timer = None;
+                    effects = proposer.handle(PInput::Timer { now: now_nanos(), random: rand::random() });
+                }
+            }
+        }
+    });
+    let mut tasks = vec![role];
+    tasks.extend(connectors(&cluster.addresses(), None, &events, net));
+    (NodeHandle { tasks }, decisions)
+}
