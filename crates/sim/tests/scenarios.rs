@@ -52,6 +52,7 @@ fn homogeneous_decides_in_three_message_delays() {
         assert!(!s.sent.is_empty());
     }
     assert!(sim.rejections.is_empty(), "{:?}", sim.rejections);
+    assert!(sim.caught.is_empty() && sim.conflicts.is_empty());
 }
 
 /// Emission is bounded: after a decision the cluster goes quiet (no endless
@@ -145,6 +146,8 @@ fn equivocating_acceptor_is_caught_and_agreement_holds() {
         .filter_map(|m| sim.learner.store().facts(&m.id()))
         .any(|f| f.caught().contains(d));
     assert!(learner_caught, "the learner never caught D");
+    assert_eq!(sim.caught, vec![d], "the learner reports D caught, once");
+    assert!(sim.conflicts.is_empty());
     assert!(!sim.decisions.is_empty(), "no decision");
     assert_eq!(
         decided_values(&sim).len(),
@@ -268,4 +271,42 @@ fn bad_messages_are_rejected_with_the_right_reason() {
         reasons.iter().any(|r| r.contains("no 1a in its history")),
         "{reasons:?}"
     );
+}
+
+/// A learner whose trust assumptions fail reports a conflict: B and C
+/// equivocate (two of four, beyond what L0 tolerates). First {A, B, C}
+/// decide one value while B', C' and D hear nothing; then {B', C', D}, who
+/// never see those messages, decide another. The learner decides once, then
+/// reports the second quorum, and reports B and C caught. (The honest runs
+/// above report neither.)
+#[test]
+fn a_learner_whose_assumptions_fail_reports_a_conflict() {
+    let graph = Arc::new(examples::homogeneous(4, 1).unwrap());
+    let mut sim = Sim::new(graph, Order::Rounds, 1);
+    let right: BTreeSet<usize> = [3, sim.add_slot(acc(1)), sim.add_slot(acc(2))].into();
+    let left = right.clone();
+    sim.set_drop_rule(Box::new(
+        move |to, _| matches!(to, Node::Acceptor(s) if left.contains(&s)),
+    ));
+    let p1 = sim.add_proposer(b"one", ProposerConfig::default());
+    sim.start(p1);
+    sim.run(100_000);
+    assert_eq!(decided_values(&sim), BTreeSet::from([b"one".to_vec()]));
+    assert!(sim.conflicts.is_empty(), "nothing conflicts yet");
+    let first: std::collections::HashSet<_> =
+        sim.learner.store().messages().map(Message::id).collect();
+    sim.set_drop_rule(Box::new(move |to, m: &Message| match to {
+        Node::Acceptor(s) => !right.contains(&s) || first.contains(&m.id()),
+        _ => false,
+    }));
+    let p2 = sim.add_proposer(b"two", ProposerConfig::default());
+    sim.start(p2);
+    sim.run(100_000);
+    assert_eq!(sim.decisions.len(), 1, "a learner decides once");
+    assert_eq!(sim.conflicts.len(), 1, "{:?}", sim.conflicts);
+    let (decided, other) = &sim.conflicts[0];
+    assert_eq!(&decided.value[..], b"one");
+    assert_eq!(&other.value[..], b"two");
+    let caught: BTreeSet<_> = sim.caught.iter().copied().collect();
+    assert_eq!(caught, BTreeSet::from([acc(1), acc(2)]));
 }
