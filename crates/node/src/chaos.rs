@@ -47,6 +47,9 @@ pub struct ChaosReport {
     /// After every acceptor was killed and restarted: whether a new learner
     /// learned exactly the decisions above (`None`: not checked).
     pub relearned: Option<bool>,
+    /// Acceptors (by index) that stopped by themselves: a storage failure or
+    /// a halt on a foreign own message.
+    pub stopped: Vec<usize>,
 }
 
 impl ChaosReport {
@@ -57,6 +60,7 @@ impl ChaosReport {
             && self.disagreements.is_empty()
             && self.caught.is_empty()
             && self.conflicts.is_empty()
+            && self.stopped.is_empty()
             && self.relearned != Some(false)
     }
 
@@ -120,6 +124,7 @@ pub async fn run_chaos(
     while Instant::now() < end {
         let pause = Duration::from_millis(rng.gen_range(50..400));
         drain(&mut events, &mut report, pause).await;
+        report.stopped.extend(local.stopped_by_themselves());
         // Restart one that is down, or kill one more.
         let revive: Vec<usize> = (0..local.len()).filter(|&i| !local.is_up(i)).collect();
         let candidates = killable(local, down);
@@ -153,6 +158,9 @@ pub async fn run_chaos(
     drop(proposers);
     drain(&mut events, &mut report, Duration::from_millis(300)).await;
     drop(learner);
+    report.stopped.extend(local.stopped_by_themselves());
+    report.stopped.sort_unstable();
+    report.stopped.dedup();
     let graph = local.cluster.graph.clone();
     for (a, da) in &report.decisions {
         for (b, db) in &report.decisions {

@@ -64,29 +64,43 @@ pub fn acceptor_names(cluster: &Cluster, set: hetpaxos_quorums::AcceptorSet) -> 
         .collect()
 }
 
+/// The value, ballot and quorum of a decision, as JSON fields.
+fn decision_fields(cluster: &Cluster, d: &Decision) -> serde_json::Map<String, serde_json::Value> {
+    let mut fields = serde_json::Map::new();
+    fields.insert("value".into(), String::from_utf8_lossy(&d.value).into());
+    fields.insert("value_hex".into(), hex::encode(&d.value).into());
+    fields.insert(
+        "ballot".into(),
+        serde_json::json!({
+            "timestamp_nanos": d.ballot.timestamp,
+            "value_hash": d.ballot.value.0.to_hex(),
+        }),
+    );
+    fields.insert("quorum".into(), acceptor_names(cluster, d.signers).into());
+    fields
+}
+
 /// The JSON line of a decision:
 /// `{"event": "decided", "learner", "value", "value_hex", "ballot":
 /// {"timestamp_nanos", "value_hash"}, "quorum", "caught"}`.
 pub fn decision_json(cluster: &Cluster, d: &Decision) -> serde_json::Value {
-    serde_json::json!({
-        "event": "decided",
-        "learner": cluster.graph.learner_name(d.learner),
-        "value": String::from_utf8_lossy(&d.value),
-        "value_hex": hex::encode(&d.value),
-        "ballot": {
-            "timestamp_nanos": d.ballot.timestamp,
-            "value_hash": d.ballot.value.0.to_hex(),
-        },
-        "quorum": acceptor_names(cluster, d.signers),
-        "caught": acceptor_names(cluster, d.caught),
-    })
+    let mut line = serde_json::Map::new();
+    line.insert("event".into(), "decided".into());
+    line.insert(
+        "learner".into(),
+        cluster.graph.learner_name(d.learner).into(),
+    );
+    line.extend(decision_fields(cluster, d));
+    line.insert("caught".into(), acceptor_names(cluster, d.caught).into());
+    serde_json::Value::Object(line)
 }
 
 /// The JSON line of a learner event worth reporting: a decision (see
 /// [`decision_json`]); `{"event": "caught", "acceptor", "evidence": [id, id]}`
 /// when the learner holds two messages of one acceptor that prove it
 /// equivocated; `{"event": "conflict", "learner", "decided": {…}, "other":
-/// {…}}` when a second quorum for another value formed after a decision.
+/// {…}}` (value, ballot and quorum of each) when a second quorum for another
+/// value formed after a decision.
 pub fn event_json(cluster: &Cluster, e: &LearnerEvent) -> Option<serde_json::Value> {
     match e {
         LearnerEvent::Decided(d) => Some(decision_json(cluster, d)),
@@ -95,25 +109,12 @@ pub fn event_json(cluster: &Cluster, e: &LearnerEvent) -> Option<serde_json::Val
             "acceptor": cluster.graph.acceptor_name(*acceptor),
             "evidence": [evidence.0.0.to_hex(), evidence.1.0.to_hex()],
         })),
-        LearnerEvent::Conflict { decided, other } => {
-            let part = |d: &Decision| {
-                serde_json::json!({
-                    "value": String::from_utf8_lossy(&d.value),
-                    "value_hex": hex::encode(&d.value),
-                    "ballot": {
-                        "timestamp_nanos": d.ballot.timestamp,
-                        "value_hash": d.ballot.value.0.to_hex(),
-                    },
-                    "quorum": acceptor_names(cluster, d.signers),
-                })
-            };
-            Some(serde_json::json!({
-                "event": "conflict",
-                "learner": cluster.graph.learner_name(decided.learner),
-                "decided": part(decided),
-                "other": part(other),
-            }))
-        }
+        LearnerEvent::Conflict { decided, other } => Some(serde_json::json!({
+            "event": "conflict",
+            "learner": cluster.graph.learner_name(decided.learner),
+            "decided": decision_fields(cluster, decided),
+            "other": decision_fields(cluster, other),
+        })),
         LearnerEvent::Accepted(_) | LearnerEvent::Rejected { .. } => None,
     }
 }
@@ -156,4 +157,75 @@ pub fn decision_line(cluster: &Cluster, d: &Decision) -> String {
             format!(", caught {}", caught.join(", "))
         }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use hetpaxos_messages::{Ballot, MessageId, ValueHash};
+    use hetpaxos_quorums::{AcceptorId, AcceptorSet, LearnerId};
+
+    fn cluster() -> Cluster {
+        let desc = hetpaxos_config_gen::homogeneous(4, 1).unwrap();
+        let addrs: Vec<String> = (0..4).map(|i| format!("127.0.0.1:{}", 7000 + i)).collect();
+        let g = hetpaxos_config_gen::generate(&desc, &addrs).unwrap();
+        Cluster::new(g.cluster).unwrap()
+    }
+
+    fn decision(value: &[u8], signers: &[usize]) -> Decision {
+        Decision {
+            learner: LearnerId::new(0).unwrap(),
+            ballot: Ballot::new(7, ValueHash::of(value)),
+            value: value.to_vec().into(),
+            signers: signers
+                .iter()
+                .map(|&i| AcceptorId::new(i).unwrap())
+                .collect(),
+            caught: AcceptorSet::EMPTY,
+        }
+    }
+
+    /// The JSON lines operators alert on carry the fields documented in
+    /// docs/running.md.
+    #[test]
+    fn event_lines() {
+        let c = cluster();
+        let d = event_json(&c, &LearnerEvent::Decided(decision(b"one", &[0, 1, 2]))).unwrap();
+        assert_eq!(d["event"], "decided");
+        assert_eq!(d["learner"], "L0");
+        assert_eq!(d["value"], "one");
+        assert_eq!(d["quorum"], serde_json::json!(["A", "B", "C"]));
+        assert_eq!(d["ballot"]["timestamp_nanos"], 7);
+        let ids = (MessageId::default(), MessageId::default());
+        let caught = LearnerEvent::Caught {
+            acceptor: AcceptorId::new(3).unwrap(),
+            evidence: ids,
+        };
+        let j = event_json(&c, &caught).unwrap();
+        assert_eq!(j["event"], "caught");
+        assert_eq!(j["acceptor"], "D");
+        assert_eq!(j["evidence"].as_array().unwrap().len(), 2);
+        assert!(
+            event_line(&c, &caught)
+                .unwrap()
+                .starts_with("ALERT: acceptor D")
+        );
+        let conflict = LearnerEvent::Conflict {
+            decided: decision(b"one", &[0, 1, 2]),
+            other: decision(b"two", &[1, 2, 3]),
+        };
+        let j = event_json(&c, &conflict).unwrap();
+        assert_eq!(j["event"], "conflict");
+        assert_eq!(j["learner"], "L0");
+        assert_eq!(j["decided"]["value"], "one");
+        assert_eq!(j["other"]["value"], "two");
+        assert_eq!(j["other"]["quorum"], serde_json::json!(["B", "C", "D"]));
+        assert!(
+            event_line(&c, &conflict)
+                .unwrap()
+                .starts_with("ALERT: learner L0")
+        );
+        assert!(event_json(&c, &LearnerEvent::Accepted(MessageId::default())).is_none());
+    }
 }

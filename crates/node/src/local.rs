@@ -89,9 +89,22 @@ impl LocalCluster {
         self.root.join(name)
     }
 
-    /// Whether acceptor `i` runs.
+    /// Whether acceptor `i` was started and not killed since.
     pub fn is_up(&self, i: usize) -> bool {
         self.acceptors.get(i).is_some_and(Option::is_some)
+    }
+
+    /// Acceptors that were started, not killed, and stopped by themselves (a
+    /// failed log write or sync, or a halt).
+    pub fn stopped_by_themselves(&self) -> Vec<usize> {
+        (0..self.len())
+            .filter(|&i| {
+                self.acceptors
+                    .get(i)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|a| !a.is_running())
+            })
+            .collect()
     }
 
     /// Starts acceptor `i` from its data directory (recovering what its log

@@ -1,21 +1,16 @@
 //! Whole clusters on loopback over real gRPC.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use hetpaxos_config_gen::{homogeneous, parse_graph};
+mod common;
+
+use common::{net, red_blue};
+use hetpaxos_config_gen::homogeneous;
 use hetpaxos_learner::{Decision, LearnerEvent};
 use hetpaxos_node::local::LocalCluster;
-use hetpaxos_node::{NetConfig, spawn_learner, spawn_proposer};
+use hetpaxos_node::{spawn_learner, spawn_proposer};
 use hetpaxos_proposer::ProposerConfig;
 use hetpaxos_quorums::GraphDescription;
 use std::time::Duration;
-
-fn net() -> NetConfig {
-    NetConfig {
-        backoff_initial: Duration::from_millis(20),
-        backoff_max: Duration::from_millis(200),
-        ..NetConfig::default()
-    }
-}
 
 fn proposer_config() -> ProposerConfig {
     ProposerConfig {
@@ -23,23 +18,6 @@ fn proposer_config() -> ProposerConfig {
         max_backoff: 1_000_000_000,
         ..ProposerConfig::default()
     }
-}
-
-fn red_blue() -> GraphDescription {
-    parse_graph(serde_json::json!({
-      "acceptors": ["A", "B", "C", "D"],
-      "learners": {
-        "red":  [["A","B","C"], ["A","B","D"], ["A","C","D"], ["B","C","D"]],
-        "blue": [["A","B"], ["A","C"], ["B","C"]]
-      },
-      "safe_sets": [
-        {"between": ["red", "red"],   "sets": [["A","B","C"], ["A","B","D"], ["A","C","D"], ["B","C","D"]]},
-        {"between": ["blue", "blue"], "sets": [["A","B","C"]]},
-        {"between": ["red", "blue"],  "sets": [["A","B","C"]]}
-      ]
-    }))
-    .unwrap()
-    .description
 }
 
 /// Runs a cluster with acceptors `down` never started and one proposer per

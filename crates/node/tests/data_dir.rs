@@ -2,7 +2,10 @@
 //! key, a damaged or torn log, a graceful stop, `--in-memory`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use hetpaxos_config_gen::{generate, homogeneous, write_configs};
+mod common;
+
+use common::write_cluster;
+use hetpaxos_config_gen::homogeneous;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -20,16 +23,7 @@ fn tmpdir(tag: &str) -> PathBuf {
 
 /// Configs of a four-acceptor cluster on free ports.
 fn configs(dir: &Path) {
-    let desc = homogeneous(4, 1).unwrap();
-    let held: Vec<_> = (0..4)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    let addrs: Vec<String> = held
-        .iter()
-        .map(|l| l.local_addr().unwrap().to_string())
-        .collect();
-    drop(held);
-    write_configs(dir, &generate(&desc, &addrs).unwrap(), None, false).unwrap();
+    write_cluster(dir, &homogeneous(4, 1).unwrap());
 }
 
 fn acceptor(dir: &Path, name: &str, extra: &[&str]) -> Command {

@@ -3,6 +3,9 @@
 //! their logs (`hetpaxos-cluster --chaos`) never equivocate.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod common;
+
+use common::{net, red_blue};
 use futures_util::StreamExt as _;
 use hetpaxos_config_gen::homogeneous;
 use hetpaxos_learner::LearnerEvent;
@@ -11,21 +14,13 @@ use hetpaxos_node::acceptor_log::AcceptorLog;
 use hetpaxos_node::chaos::{ChaosConfig, run_chaos};
 use hetpaxos_node::local::LocalCluster;
 use hetpaxos_node::rpc::acceptor_client::AcceptorClient;
-use hetpaxos_node::{NetConfig, recover_acceptor, serve_acceptor, spawn_learner, spawn_proposer};
+use hetpaxos_node::{recover_acceptor, serve_acceptor, spawn_learner, spawn_proposer};
 use hetpaxos_proposer::ProposerConfig;
 use hetpaxos_wal::{LogFile, Wal};
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-fn net() -> NetConfig {
-    NetConfig {
-        backoff_initial: Duration::from_millis(20),
-        backoff_max: Duration::from_millis(200),
-        ..NetConfig::default()
-    }
-}
 
 /// A log file in memory whose `fdatasync` always fails.
 #[derive(Clone, Default)]
@@ -140,21 +135,7 @@ async fn a_failed_sync_stops_the_acceptor_before_it_sends() {
 /// the same decisions after every acceptor was restarted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chaos_in_process() {
-    let red_blue = hetpaxos_config_gen::parse_graph(serde_json::json!({
-      "acceptors": ["A", "B", "C", "D"],
-      "learners": {
-        "red":  [["A","B","C"], ["A","B","D"], ["A","C","D"], ["B","C","D"]],
-        "blue": [["A","B"], ["A","C"], ["B","C"]]
-      },
-      "safe_sets": [
-        {"between": ["red", "red"],   "sets": [["A","B","C"], ["A","B","D"], ["A","C","D"], ["B","C","D"]]},
-        {"between": ["blue", "blue"], "sets": [["A","B","C"]]},
-        {"between": ["red", "blue"],  "sets": [["A","B","C"]]}
-      ]
-    }))
-    .unwrap()
-    .description;
-    for (seed, desc) in [(1, homogeneous(4, 1).unwrap()), (2, red_blue)] {
+    for (seed, desc) in [(1, homogeneous(4, 1).unwrap()), (2, red_blue())] {
         let mut local = LocalCluster::bind(&desc).await.unwrap();
         local.start_all_but(&[], net()).await.unwrap();
         let report = run_chaos(

@@ -9,7 +9,10 @@
 //! log does not hold.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use hetpaxos_config_gen::{generate, homogeneous, load_acceptor, parse_graph, write_configs};
+mod common;
+
+use common::{red_blue, write_cluster};
+use hetpaxos_config_gen::{homogeneous, load_acceptor};
 use hetpaxos_messages::{Message, Unsigned, wire};
 use hetpaxos_node::rpc::acceptor_client::AcceptorClient;
 use hetpaxos_quorums::{AcceptorId, GraphDescription, LearnerGraph};
@@ -153,35 +156,8 @@ fn start_proposer(dir: &Path, value: &str) -> Proc {
 fn setup(tag: &str, desc: &GraphDescription) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("hp-restarts-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let ports: Vec<std::net::TcpListener> = desc
-        .acceptors
-        .iter()
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    let addrs: Vec<String> = ports
-        .iter()
-        .map(|l| l.local_addr().unwrap().to_string())
-        .collect();
-    drop(ports);
-    write_configs(&dir, &generate(desc, &addrs).unwrap(), None, false).unwrap();
+    write_cluster(&dir, desc);
     dir
-}
-
-fn red_blue() -> GraphDescription {
-    parse_graph(serde_json::json!({
-      "acceptors": ["A", "B", "C", "D"],
-      "learners": {
-        "red":  [["A","B","C"], ["A","B","D"], ["A","C","D"], ["B","C","D"]],
-        "blue": [["A","B"], ["A","C"], ["B","C"]]
-      },
-      "safe_sets": [
-        {"between": ["red", "red"],   "sets": [["A","B","C"], ["A","B","D"], ["A","C","D"], ["B","C","D"]]},
-        {"between": ["blue", "blue"], "sets": [["A","B","C"]]},
-        {"between": ["red", "blue"],  "sets": [["A","B","C"]]}
-      ]
-    }))
-    .unwrap()
-    .description
 }
 
 /// The value each learner decided, by learner name.

@@ -116,7 +116,7 @@ fn main() -> ExitCode {
             let learners = cluster.graph.num_learners();
             println!(
                 "decided: {} of {learners} learners; agreement: {}; caught: {}; conflicts: {}; \
-                 relearned after restarting every acceptor: {}",
+                 stopped by themselves: {}; relearned after restarting every acceptor: {}",
                 report.decisions.len(),
                 if report.disagreements.is_empty() {
                     "yes"
@@ -134,6 +134,7 @@ fn main() -> ExitCode {
                         .join(", ")
                 },
                 report.conflicts.len(),
+                report.stopped.len(),
                 match report.relearned {
                     Some(true) => "yes",
                     Some(false) => "NO",

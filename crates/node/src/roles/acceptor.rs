@@ -49,6 +49,12 @@ impl AcceptorHandle {
         }
     }
 
+    /// Whether the acceptor still runs (it stops by itself only on an error:
+    /// see [`AcceptorHandle::wait`]).
+    pub fn is_running(&self) -> bool {
+        self.role.as_ref().is_some_and(|r| !r.is_finished())
+    }
+
     /// Stops gracefully: finishes the batch in progress, syncs the log and
     /// returns; then stops serving.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
