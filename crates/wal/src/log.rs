@@ -148,7 +148,11 @@ impl Wal {
             None
         };
         let records = scanned.records.len() as u64;
-        let wal = Wal::new(file, path, end, records);
+        let mut wal = Wal::new(file, path, end, records);
+        // What was read may be only in the page cache (written by a process
+        // that was killed before it synced): the first sync makes it durable
+        // before anything that depends on it leaves the process.
+        wal.dirty = records > 0 && torn_tail.is_none();
         Ok((wal, scanned.records, OpenReport { records, torn_tail }))
     }
 
@@ -195,8 +199,10 @@ impl Wal {
     }
 
     /// Writes the buffered records and makes everything written durable
-    /// (`fdatasync`). A failure poisons the log: after a failed sync the state
-    /// of the page cache is unknown, so nothing is retried.
+    /// (`fdatasync`), including the records read at open (they may have been
+    /// only in the page cache); skips the `fdatasync` when nothing changed
+    /// since the last one. A failure poisons the log: after a failed sync the
+    /// state of the page cache is unknown, so nothing is retried.
     pub fn sync(&mut self) -> Result<(), WalError> {
         self.write()?;
         if !self.dirty {

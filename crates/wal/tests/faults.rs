@@ -106,6 +106,22 @@ fn sync_writes_then_syncs_and_skips_needless_syncs() {
     assert_eq!(records, vec![b"a".to_vec(), b"bc".to_vec()]);
 }
 
+/// Records read at open may be only in the page cache: the first sync
+/// syncs even with nothing new to write, and only the first.
+#[test]
+fn the_first_sync_after_open_covers_what_was_read() {
+    let bytes = common::log_bytes(&[b"sent".to_vec()]);
+    let fake = FakeFile::with(&bytes);
+    let (mut wal, records, _) =
+        Wal::open_with(Box::new(fake.clone()), PathBuf::from("/fake/acceptor.wal")).unwrap();
+    assert_eq!(records, vec![b"sent".to_vec()]);
+    assert_eq!(counts(&fake), (0, 0));
+    wal.sync().unwrap();
+    assert_eq!(counts(&fake), (0, 1), "what was read is synced");
+    wal.sync().unwrap();
+    assert_eq!(counts(&fake), (0, 1), "once");
+}
+
 #[test]
 fn a_failed_truncation_of_a_torn_tail_fails_the_open() {
     let mut bytes = MAGIC.to_vec();
