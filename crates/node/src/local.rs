@@ -33,9 +33,21 @@ impl LocalCluster {
 
     /// [`LocalCluster::bind`] with the data directories under `root` (one per
     /// acceptor, named after it), or in a temporary directory when `None`.
+    /// `root` must be missing or empty: the keys are fresh, so data
+    /// directories of an earlier cluster would be refused.
     pub async fn bind_in(desc: &GraphDescription, root: Option<&Path>) -> anyhow::Result<Self> {
         let (root, temporary) = match root {
-            Some(r) => (r.to_path_buf(), None),
+            Some(r) => {
+                let used = std::fs::read_dir(r).is_ok_and(|mut d| d.next().is_some());
+                if used {
+                    anyhow::bail!(
+                        "{}: not empty; a local cluster has fresh keys, so it needs a new \
+                         directory for its acceptors' data",
+                        r.display()
+                    );
+                }
+                (r.to_path_buf(), None)
+            }
             None => {
                 let t = tempfile::Builder::new().prefix("hetpaxos-").tempdir()?;
                 (t.path().to_path_buf(), Some(t))
