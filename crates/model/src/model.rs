@@ -62,7 +62,8 @@ pub struct ModelConfig {
     /// crash/recover, actor engine only). A crash loses the acceptor's
     /// volatile state and every log record not yet synced (the messages it
     /// received since its last own message); recovery rebuilds it from the
-    /// synced log with [`Acceptor::recover`] and re-sends its own messages.
+    /// synced log with [`Acceptor::recover`]. (The own messages recovery
+    /// re-sends are dropped: each was sent in the step that synced it.)
     pub crashes: usize,
 }
 
