@@ -2,15 +2,16 @@
 #![forbid(unsafe_code)]
 
 use clap::{Parser, Subcommand};
-use hetpaxos_config_gen::{
-    ErrorKind, check_file, generate, homogeneous, load_graph, write_configs,
-};
+use hetpaxos_config::{ErrorKind, Role, check_file, load_graph};
+use hetpaxos_config_gen::{add_client, generate, homogeneous, write_configs};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Generates and checks hetpaxos cluster configurations.
+/// Generates and checks hetpaxos cluster configurations: `cluster.json`, one
+/// config per acceptor, and client configs `learner.json` and
+/// `proposer.json` (each with a private key of its own, mode 0600).
 #[derive(Parser)]
-#[command(name = "hetpaxos-config-gen", version, about)]
+#[command(name = "hetpaxos-config-gen", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -40,11 +41,27 @@ enum Command {
         #[command(flatten)]
         out: Out,
     },
-    /// Checks a graph file, a cluster config or an acceptor config: exit 0 and a
-    /// summary when valid, 1 with the violated condition when not, 2 on bad input.
+    /// Checks a graph file, a cluster config, an acceptor's or a client's
+    /// config: exit 0 and a summary when valid, 1 with the violated condition
+    /// when not, 2 on bad input.
     Check {
         /// The file.
         file: PathBuf,
+    },
+    /// Adds a learner client or a proposer with a fresh key to the cluster in
+    /// DIR: writes DIR/<name>.json and rewrites cluster.json and every
+    /// acceptor's and client's config there (restart the acceptors with their
+    /// new configs). The cluster context does not change.
+    AddClient {
+        /// The directory of the cluster (holding cluster.json).
+        #[arg(long)]
+        dir: PathBuf,
+        /// learner or proposer.
+        #[arg(long, value_parser = ["learner", "proposer"])]
+        role: String,
+        /// Its name (becomes DIR/<name>.json).
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -129,6 +146,18 @@ fn main() -> ExitCode {
             Err(e) => fail(2, e),
         },
         Command::Check { file } => check(&file),
+        Command::AddClient { dir, role, name } => {
+            let role = Role::parse(&role).unwrap_or(Role::Learner);
+            match add_client(&dir, role, &name) {
+                Ok(paths) => {
+                    for p in paths {
+                        println!("wrote {}", p.display());
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(2, e),
+            }
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
+use hetpaxos_config::{load_acceptor, load_client, parse_graph};
 
 fn red_blue_json() -> serde_json::Value {
     serde_json::json!({
@@ -121,6 +122,7 @@ fn json_field_names_match_the_proto() {
     let g = generate(&homogeneous(4, 1).unwrap(), &addrs(4)).unwrap();
     let acceptor = serde_json::to_value(&g.acceptors[0]).unwrap();
     let cluster = &acceptor["cluster"];
+    let client = serde_json::to_value(&g.clients[0]).unwrap();
     let samples: Vec<(&str, &serde_json::Value)> = vec![
         ("AcceptorConfig", &acceptor),
         ("ClusterConfig", cluster),
@@ -128,6 +130,8 @@ fn json_field_names_match_the_proto() {
         ("LearnerInfo", &cluster["learners"][0]),
         ("SafeSets", &cluster["safeSets"][0]),
         ("AcceptorNames", &cluster["learners"][0]["quorums"][0]),
+        ("ClientInfo", &cluster["proposers"][0]),
+        ("ClientConfig", &client),
     ];
     let file = &fds.file[0];
     assert_eq!(file.message_type.len(), samples.len());
@@ -139,4 +143,111 @@ fn json_field_names_match_the_proto() {
             assert!(obj.contains_key(f.json_name()), "{name}.{}", f.json_name());
         }
     }
+}
+
+fn write_to(tag: &str, g: &Generated) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("hp-cfg-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    write_configs(&dir, g, None, false).unwrap();
+    dir
+}
+
+/// The generated client configs load as their role, not as the other one,
+/// and cluster.json (no key) is refused naming the file to use.
+#[test]
+fn client_configs_load_by_role() {
+    let g = generate(&homogeneous(4, 1).unwrap(), &addrs(4)).unwrap();
+    let dir = write_to("clients", &g);
+    let l = load_client(&dir.join("learner.json"), Role::Learner).unwrap();
+    assert_eq!(
+        (l.role, l.name.as_str(), l.index),
+        (Role::Learner, "learner", 0)
+    );
+    let p = load_client(&dir.join("proposer.json"), Role::Proposer).unwrap();
+    assert_eq!(p.cluster.context, l.cluster.context);
+    let mode = std::fs::metadata(dir.join("proposer.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let e = load_client(&dir.join("cluster.json"), Role::Learner).unwrap_err();
+    assert!(e.message.contains("DIR/learner.json"), "{e}");
+    let e = load_client(&dir.join("learner.json"), Role::Proposer).unwrap_err();
+    assert!(e.message.contains("DIR/proposer.json"), "{e}");
+    let e = load_client(&dir.join("A.json"), Role::Proposer).unwrap_err();
+    assert!(e.message.contains("acceptor"), "{e}");
+    let e = load_acceptor(&dir.join("learner.json")).unwrap_err();
+    assert!(e.message.contains("client"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Two members with one public key, or two acceptors with one address, are
+/// refused (and the check runs on every load).
+#[test]
+fn shared_keys_and_addresses_are_refused() {
+    let g = generate(&homogeneous(4, 1).unwrap(), &addrs(4)).unwrap();
+    let mut c = g.cluster.clone();
+    c.acceptors[1].public_key = c.acceptors[0].public_key.clone();
+    let (_, m) = Cluster::new(c).unwrap_err();
+    assert!(m.contains("same public key"), "{m}");
+    let mut c = g.cluster.clone();
+    c.proposers[0].public_key = c.acceptors[2].public_key.clone();
+    let (_, m) = Cluster::new(c).unwrap_err();
+    assert!(
+        m.contains("proposer proposer") && m.contains("acceptor C"),
+        "{m}"
+    );
+    let mut c = g.cluster.clone();
+    c.acceptors[3].address = c.acceptors[1].address.clone();
+    let (_, m) = Cluster::new(c).unwrap_err();
+    assert!(m.contains("same address"), "{m}");
+    let mut c = g.cluster.clone();
+    c.learner_clients[0].name = "A".into();
+    let (_, m) = Cluster::new(c).unwrap_err();
+    assert!(m.contains("name of an acceptor"), "{m}");
+    assert!(Cluster::new(g.cluster).is_ok(), "control");
+}
+
+/// A private key pasted into a field where the parser quotes it back never
+/// reaches the error message.
+#[test]
+fn a_key_in_the_wrong_field_is_not_echoed() {
+    let g = generate(&homogeneous(4, 1).unwrap(), &addrs(4)).unwrap();
+    let dir = write_to("paste", &g);
+    let key = g.acceptors[0].private_key.clone();
+    let mut v = serde_json::to_value(&g.acceptors[0]).unwrap();
+    v["cluster"]["acceptors"][0]["name"] = serde_json::json!(key);
+    let p = dir.join("A.json");
+    std::fs::write(&p, v.to_string()).unwrap();
+    let e = load_acceptor(&p).unwrap_err().to_string();
+    assert!(!e.contains(&key), "{e}");
+    let mut v = serde_json::to_value(&g.acceptors[0]).unwrap();
+    v["cluster"]["learners"] = serde_json::json!(key);
+    std::fs::write(&p, v.to_string()).unwrap();
+    let e = load_acceptor(&p).unwrap_err().to_string();
+    assert!(e.contains("[redacted]") && !e.contains(&key), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Adding a client keeps the cluster context and rewrites every config in
+/// the directory, which then all know the new client.
+#[test]
+fn add_client_keeps_the_context() {
+    let g = generate(&homogeneous(4, 1).unwrap(), &addrs(4)).unwrap();
+    let dir = write_to("add", &g);
+    let before = load_cluster(&dir.join("cluster.json")).unwrap().context;
+    add_client(&dir, Role::Proposer, "second").unwrap();
+    let p = load_client(&dir.join("second.json"), Role::Proposer).unwrap();
+    assert_eq!(p.index, 1);
+    assert_eq!(p.cluster.context, before);
+    let a = load_acceptor(&dir.join("B.json")).unwrap();
+    assert_eq!(a.cluster.proposers.len(), 2);
+    assert_eq!(a.cluster.context, before);
+    let l = load_client(&dir.join("learner.json"), Role::Learner).unwrap();
+    assert_eq!(l.cluster.proposers.len(), 2);
+    assert!(
+        add_client(&dir, Role::Learner, "second").is_err(),
+        "name taken"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -13,7 +13,8 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hetpaxos_acceptor::driver::{self, Io};
 use hetpaxos_acceptor::{Acceptor, AcceptorLimits, Input, LogPosition, Record};
-use hetpaxos_config_gen::{AcceptorSetup, Cluster, generate, homogeneous};
+use hetpaxos_config::{AcceptorSetup, Cluster};
+use hetpaxos_config_gen::{generate, homogeneous};
 use hetpaxos_messages::Message;
 use hetpaxos_node::Storage;
 use hetpaxos_node::acceptor_log::{AcceptorLog, LogError};

@@ -8,7 +8,7 @@
 //! promise.
 
 use hetpaxos_acceptor::{LogPosition, Record};
-use hetpaxos_config_gen::AcceptorSetup;
+use hetpaxos_config::AcceptorSetup;
 use hetpaxos_messages::{Limits, wire};
 use hetpaxos_wal::{DataDir, Identity, MAX_RECORD_BYTES, Wal, WalError};
 use std::path::{Path, PathBuf};

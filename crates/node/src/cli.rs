@@ -1,6 +1,6 @@
 //! Helpers shared by the binaries: logging, error exits, decision output.
 
-use hetpaxos_config_gen::Cluster;
+use hetpaxos_config::Cluster;
 use hetpaxos_learner::{Decision, LearnerEvent};
 use std::process::ExitCode;
 

@@ -4,7 +4,8 @@
 //! and restarted from their logs.
 
 use crate::{AcceptorHandle, NetConfig, Storage, start_acceptor};
-use hetpaxos_config_gen::{AcceptorSetup, Cluster, generate};
+use hetpaxos_config::{AcceptorSetup, Cluster};
+use hetpaxos_config_gen::generate;
 use hetpaxos_quorums::GraphDescription;
 use std::path::{Path, PathBuf};
 use tokio::net::TcpListener;

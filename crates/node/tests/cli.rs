@@ -108,11 +108,54 @@ fn learner_times_out_with_exit_3() {
         LEARNER,
         &[
             "--config",
-            d.join("cluster.json").to_str().unwrap(),
+            d.join("learner.json").to_str().unwrap(),
             "--until-decided",
             "--timeout",
             "0.5",
         ],
     );
     assert_eq!(out.status.code(), Some(3));
+}
+
+/// The learner and the proposer need their client configs: given
+/// cluster.json (which holds no key) they say which file to use.
+#[test]
+fn clients_given_cluster_json_name_their_config() {
+    let d = tmpdir("client");
+    configs(&d, 17_200);
+    let cluster = d.join("cluster.json");
+    assert_bad(
+        &run(LEARNER, &["--config", cluster.to_str().unwrap()]),
+        "DIR/learner.json",
+    );
+    assert_bad(
+        &run(
+            PROPOSER,
+            &["--config", cluster.to_str().unwrap(), "--value", "v"],
+        ),
+        "DIR/proposer.json",
+    );
+    // The other client's config is refused too.
+    assert_bad(
+        &run(
+            LEARNER,
+            &["--config", d.join("proposer.json").to_str().unwrap()],
+        ),
+        "DIR/learner.json",
+    );
+}
+
+/// Each binary's --help describes that binary.
+#[test]
+fn help_describes_each_binary() {
+    for (bin, words) in [
+        (ACCEPTOR, "Runs one hetpaxos acceptor"),
+        (LEARNER, "prints one line per learner decision"),
+        (PROPOSER, "Proposes a value"),
+    ] {
+        let out = run(bin, &["--help"]);
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(words), "{bin}: {text}");
+    }
 }

@@ -73,7 +73,7 @@ fn decide_and_terminate(dir: &Path) -> Vec<Option<i32>> {
     let out = Command::new(PROPOSER)
         .args([
             "--config",
-            dir.join("cluster.json").to_str().unwrap(),
+            dir.join("proposer.json").to_str().unwrap(),
             "--value",
             "kept",
         ])

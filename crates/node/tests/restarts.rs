@@ -12,7 +12,8 @@
 mod common;
 
 use common::{red_blue, write_cluster};
-use hetpaxos_config_gen::{homogeneous, load_acceptor};
+use hetpaxos_config::load_acceptor;
+use hetpaxos_config_gen::homogeneous;
 use hetpaxos_messages::{Message, Unsigned, wire};
 use hetpaxos_node::rpc::acceptor_client::AcceptorClient;
 use hetpaxos_quorums::{AcceptorId, GraphDescription, LearnerGraph};
@@ -63,7 +64,7 @@ impl LearnerProc {
         let mut cmd = Command::new(LEARNER);
         cmd.args([
             "--config",
-            dir.join("cluster.json").to_str().unwrap(),
+            dir.join("learner.json").to_str().unwrap(),
             "--json",
         ]);
         if until_decided {
@@ -139,7 +140,7 @@ fn start_proposer(dir: &Path, value: &str) -> Proc {
         Command::new(PROPOSER)
             .args([
                 "--config",
-                dir.join("cluster.json").to_str().unwrap(),
+                dir.join("proposer.json").to_str().unwrap(),
                 "--value",
                 value,
                 "--forever",

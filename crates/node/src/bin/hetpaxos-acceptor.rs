@@ -14,7 +14,7 @@ use tracing::info;
 /// belongs to another key or cluster, the log is damaged, a write or sync of
 /// the log failed, or the acceptor halted (another process signs with its key).
 #[derive(Parser)]
-#[command(name = "hetpaxos-acceptor", version, about)]
+#[command(name = "hetpaxos-acceptor", version)]
 struct Args {
     /// This acceptor's config (`DIR/<name>.json`, with its private key).
     #[arg(long)]
@@ -35,7 +35,7 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     hetpaxos_node::cli::run(async move {
-        let setup = hetpaxos_config_gen::load_acceptor(&args.config)?;
+        let setup = hetpaxos_config::load_acceptor(&args.config)?;
         let storage = if args.in_memory {
             eprintln!(
                 "warning: --in-memory: nothing is persisted; restarting this acceptor can make \

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 /// With --chaos, kills and restarts acceptors at random while proposers
 /// compete, then reports decisions, agreement and whether anyone was caught.
 #[derive(Parser)]
-#[command(name = "hetpaxos-cluster", version, about)]
+#[command(name = "hetpaxos-cluster", version)]
 struct Args {
     /// A homogeneous cluster of N acceptors.
     #[arg(long, default_value_t = 4, conflicts_with = "graph")]
@@ -62,7 +62,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     cli::run_with_filter("warn,hetpaxos_node::net=error", async move {
         let desc = match &args.graph {
-            Some(p) => hetpaxos_config_gen::load_graph(p)?.description,
+            Some(p) => hetpaxos_config::load_graph(p)?.description,
             None => {
                 hetpaxos_config_gen::homogeneous(args.acceptors, 1).map_err(anyhow::Error::msg)?
             }

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 use clap::Parser;
+use hetpaxos_config::Role;
 use hetpaxos_learner::LearnerEvent;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,9 +13,10 @@ use std::time::Duration;
 /// an acceptor equivocated or when a learner sees a second quorum for another
 /// value after deciding.
 #[derive(Parser)]
-#[command(name = "hetpaxos-learner", version, about)]
+#[command(name = "hetpaxos-learner", version)]
 struct Args {
-    /// The cluster config (DIR/cluster.json; an acceptor config works too).
+    /// The learner client config (DIR/learner.json, with its private key;
+    /// several learner processes may share one).
     #[arg(long)]
     config: PathBuf,
     /// One JSON object per line on stdout, with an "event" field: "decided",
@@ -32,7 +34,8 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     hetpaxos_node::cli::run(async move {
-        let cluster = hetpaxos_config_gen::load_cluster(&args.config)?;
+        let setup = hetpaxos_config::load_client(&args.config, Role::Learner)?;
+        let cluster = setup.cluster.clone();
         let timeout = match args.timeout {
             Some(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s)),
             Some(_) => anyhow::bail!("--timeout must be a non-negative number of seconds"),

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 use clap::Parser;
+use hetpaxos_config::Role;
 use hetpaxos_proposer::{ProposerConfig, StopRule};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,9 +11,10 @@ use std::process::ExitCode;
 /// exits 0 once every learner of the configuration has decided (or, with
 /// `--any-decision`, once it observes the first decision).
 #[derive(Parser)]
-#[command(name = "hetpaxos-proposer", version, about)]
+#[command(name = "hetpaxos-proposer", version)]
 struct Args {
-    /// The cluster config (DIR/cluster.json).
+    /// The proposer's client config (DIR/proposer.json, with its private key;
+    /// several proposer processes may share one).
     #[arg(long)]
     config: PathBuf,
     /// The value to propose.
@@ -36,7 +38,8 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     hetpaxos_node::cli::run(async move {
-        let cluster = hetpaxos_config_gen::load_cluster(&args.config)?;
+        let setup = hetpaxos_config::load_client(&args.config, Role::Proposer)?;
+        let cluster = setup.cluster.clone();
         let value = match (&args.value, &args.value_file) {
             (Some(v), _) => v.clone().into_bytes(),
             (None, Some(p)) => std::fs::read(p)

@@ -15,7 +15,7 @@ use crate::rpc::acceptor_server::AcceptorServer;
 use anyhow::Context as _;
 use hetpaxos_acceptor::driver::{self, Io};
 use hetpaxos_acceptor::{Acceptor, AcceptorLimits, Halt, Input, LogPosition, Record};
-use hetpaxos_config_gen::AcceptorSetup;
+use hetpaxos_config::AcceptorSetup;
 use hetpaxos_messages::{Message, MessageId, Refusal};
 use std::collections::BTreeMap;
 use tokio::net::TcpListener;

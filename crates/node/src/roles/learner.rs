@@ -2,7 +2,7 @@
 
 use super::{NodeHandle, connectors};
 use crate::net::{Event, Hub, NetConfig};
-use hetpaxos_config_gen::Cluster;
+use hetpaxos_config::Cluster;
 use hetpaxos_learner::{Learner, LearnerEvent};
 use hetpaxos_messages::PendingLimits;
 use tokio::sync::mpsc;

@@ -2,7 +2,7 @@
 
 use super::{NodeHandle, connectors, deadline, now_nanos, sleep_until};
 use crate::net::{Event, Hub, NetConfig};
-use hetpaxos_config_gen::Cluster;
+use hetpaxos_config::Cluster;
 use hetpaxos_learner::Decision;
 use hetpaxos_messages::Message;
 use hetpaxos_proposer::{Effect as PEffect, Input as PInput, Proposer, ProposerConfig};

@@ -1,7 +1,8 @@
 //! Helpers shared by the node's integration tests.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use hetpaxos_config_gen::{generate, parse_graph, write_configs};
+use hetpaxos_config::parse_graph;
+use hetpaxos_config_gen::{generate, write_configs};
 use hetpaxos_node::NetConfig;
 use hetpaxos_quorums::GraphDescription;
 use std::path::Path;
