@@ -168,7 +168,11 @@ impl Cluster {
 
     /// A verifier of this cluster's signatures.
     pub fn verifier(&self) -> Arc<Ed25519Verifier> {
-        Arc::new(Ed25519Verifier::new(self.keys.clone(), self.context))
+        Arc::new(Ed25519Verifier::new(
+            self.keys.clone(),
+            self.proposers.iter().map(|(_, k)| *k).collect(),
+            self.context,
+        ))
     }
 
     /// The member whose public key is `key`, if any.

@@ -3,7 +3,7 @@
 
 use crate::cluster::{Cluster, Role};
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use hetpaxos_messages::Ed25519Signer;
+use hetpaxos_messages::{Ed25519ProposalSigner, Ed25519Signer, ProposerId};
 use hetpaxos_quorums::AcceptorId;
 use std::sync::Arc;
 
@@ -126,5 +126,16 @@ impl ClientSetup {
     /// Its public key.
     pub fn public_key(&self) -> VerifyingKey {
         self.key.verifying_key()
+    }
+
+    /// The signer of this client's 1as, if it is a proposer.
+    pub fn proposal_signer(&self) -> Option<Arc<Ed25519ProposalSigner>> {
+        (self.role == Role::Proposer).then(|| {
+            Arc::new(Ed25519ProposalSigner::new(
+                ProposerId(u32::try_from(self.index).unwrap_or(u32::MAX)),
+                self.key.clone(),
+                self.cluster.context,
+            ))
+        })
     }
 }

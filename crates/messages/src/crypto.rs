@@ -3,7 +3,7 @@
 //! scheme for the model checker, where signatures are abstracted to the signer.
 
 use crate::hash::{Hash32, MessageId};
-use crate::message::Message;
+use crate::message::{Body, Message, ProposalSignature};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use hetpaxos_quorums::AcceptorId;
 use std::fmt;
@@ -11,6 +11,18 @@ use thiserror::Error;
 
 /// Domain separator of signatures.
 const SIGNATURE_DOMAIN: &[u8] = b"hetpaxos/v1/signature\0";
+/// Domain separator of proposers' signatures on 1as (decision D12).
+const PROPOSAL_SIGNATURE_DOMAIN: &[u8] = b"hetpaxos/v1/proposal-signature\0";
+
+/// A proposer: its index in the cluster's list of proposers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProposerId(pub u32);
+
+impl fmt::Display for ProposerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "proposer#{}", self.0)
+    }
+}
 
 /// An Ed25519 signature (64 bytes).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,6 +49,29 @@ pub fn signing_payload(context: ClusterContext, id: MessageId) -> [u8; 86] {
     out
 }
 
+/// The bytes a proposer signs for its 1a `id` in cluster `context`: its own
+/// domain, the context, the proposer's index and the id.
+pub fn proposal_signing_payload(
+    context: ClusterContext,
+    proposer: ProposerId,
+    id: MessageId,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(PROPOSAL_SIGNATURE_DOMAIN.len() + 68);
+    out.extend_from_slice(PROPOSAL_SIGNATURE_DOMAIN);
+    out.extend_from_slice(context.0.as_bytes());
+    out.extend_from_slice(&proposer.0.to_be_bytes());
+    out.extend_from_slice(id.0.as_bytes());
+    out
+}
+
+/// Signs 1as as one proposer.
+pub trait ProposalSigner: Send + Sync {
+    /// The proposer this signer signs as.
+    fn proposer(&self) -> ProposerId;
+    /// Signs the domain-separated payload of the 1a `id`.
+    fn sign_proposal(&self, id: MessageId) -> Signature;
+}
+
 /// Signs message ids as one acceptor.
 pub trait Signer: Send + Sync {
     /// The acceptor this signer signs as.
@@ -55,12 +90,26 @@ pub trait Verifier: Send + Sync {
         signature: &Signature,
     ) -> Result<(), SignatureError>;
 
-    /// Checks a whole message: a 1a needs no signature; a signed message must
-    /// carry its named signer's valid signature.
+    /// Checks the proposer's signature of the 1a `id` (`None`: unsigned).
+    fn verify_proposal(
+        &self,
+        signed: Option<&ProposalSignature>,
+        id: MessageId,
+    ) -> Result<(), SignatureError>;
+
+    /// Checks a whole message: a 1a must carry a configured proposer's valid
+    /// signature, a signed reference set its named acceptor's.
+    ///
+    /// Decision D12: a 1a is signed by the proposer that made it (its index
+    /// in the cluster's proposers, an Ed25519 signature over its id with a
+    /// domain of its own, bound to the cluster context). The id of a 1a
+    /// still covers only its ballot, so the signature changes no derived
+    /// fact, and proposers still cannot be caught (D3): a 1a is refused or
+    /// accepted here, before the store sees it, like a badly signed 1b.
     fn verify(&self, message: &Message) -> Result<(), SignatureError> {
-        match message.as_signed() {
-            None => Ok(()),
-            Some(s) => self.verify_id(s.signer(), message.id(), s.signature()),
+        match message.body() {
+            Body::Proposal(p) => self.verify_proposal(p.signed(), message.id()),
+            Body::Signed(s) => self.verify_id(s.signer(), message.id(), s.signature()),
         }
     }
 }
@@ -74,6 +123,15 @@ pub enum SignatureError {
     /// The signature does not verify under the signer's key.
     #[error("invalid signature by {0}")]
     Invalid(AcceptorId),
+    /// A 1a without a proposer's signature.
+    #[error("unsigned 1a: only configured proposers may propose")]
+    UnsignedProposal,
+    /// A 1a signed as a proposer that is not configured.
+    #[error("{0} is not a proposer of this cluster")]
+    UnknownProposer(ProposerId),
+    /// A 1a whose signature does not verify under its proposer's key.
+    #[error("invalid 1a signature by {0}")]
+    InvalidProposal(ProposerId),
 }
 
 /// An acceptor's Ed25519 signing key.
@@ -118,17 +176,66 @@ impl Signer for Ed25519Signer {
     }
 }
 
-/// The cluster's acceptor public keys, indexed by acceptor id.
+/// The cluster's acceptor public keys, indexed by acceptor id, and its
+/// proposers' keys, indexed by proposer id.
 #[derive(Clone, Debug)]
 pub struct Ed25519Verifier {
     keys: Vec<VerifyingKey>,
+    proposers: Vec<VerifyingKey>,
     context: ClusterContext,
 }
 
 impl Ed25519Verifier {
-    /// Keys in acceptor-index order.
-    pub fn new(keys: Vec<VerifyingKey>, context: ClusterContext) -> Self {
-        Self { keys, context }
+    /// Acceptor keys in acceptor-index order, proposer keys in proposer-index
+    /// order.
+    pub fn new(
+        keys: Vec<VerifyingKey>,
+        proposers: Vec<VerifyingKey>,
+        context: ClusterContext,
+    ) -> Self {
+        Self {
+            keys,
+            proposers,
+            context,
+        }
+    }
+}
+
+/// A proposer's Ed25519 signing key.
+pub struct Ed25519ProposalSigner {
+    proposer: ProposerId,
+    key: SigningKey,
+    context: ClusterContext,
+}
+
+impl Ed25519ProposalSigner {
+    /// Signs as `proposer` with `key` in cluster `context`.
+    pub fn new(proposer: ProposerId, key: SigningKey, context: ClusterContext) -> Self {
+        Self {
+            proposer,
+            key,
+            context,
+        }
+    }
+}
+
+impl fmt::Debug for Ed25519ProposalSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print the secret key.
+        f.debug_struct("Ed25519ProposalSigner")
+            .field("proposer", &self.proposer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProposalSigner for Ed25519ProposalSigner {
+    fn proposer(&self) -> ProposerId {
+        self.proposer
+    }
+
+    fn sign_proposal(&self, id: MessageId) -> Signature {
+        let payload = proposal_signing_payload(self.context, self.proposer, id);
+        Signature(self.key.sign(&payload).to_bytes())
     }
 }
 
@@ -147,11 +254,30 @@ impl Verifier for Ed25519Verifier {
         key.verify_strict(&signing_payload(self.context, id), &sig)
             .map_err(|_| SignatureError::Invalid(signer))
     }
+
+    fn verify_proposal(
+        &self,
+        signed: Option<&ProposalSignature>,
+        id: MessageId,
+    ) -> Result<(), SignatureError> {
+        let s = signed.ok_or(SignatureError::UnsignedProposal)?;
+        let key = usize::try_from(s.proposer.0)
+            .ok()
+            .and_then(|i| self.proposers.get(i))
+            .ok_or(SignatureError::UnknownProposer(s.proposer))?;
+        let sig = ed25519_dalek::Signature::from_bytes(&s.signature.0);
+        key.verify_strict(
+            &proposal_signing_payload(self.context, s.proposer, id),
+            &sig,
+        )
+        .map_err(|_| SignatureError::InvalidProposal(s.proposer))
+    }
 }
 
 /// **Model checking only**: signatures abstracted to the named signer. Signing
 /// yields an all-zero signature and verification accepts any signature by a
-/// signer below `acceptors`. Never use it on a network.
+/// signer below `acceptors`, and any 1a (signed or not: the model has no
+/// outsiders). Never use it on a network.
 #[derive(Clone, Copy, Debug)]
 pub struct AbstractSignatures {
     /// Number of acceptors.
@@ -184,5 +310,27 @@ impl Verifier for AbstractSignatures {
         } else {
             Err(SignatureError::UnknownSigner(signer))
         }
+    }
+
+    fn verify_proposal(
+        &self,
+        _signed: Option<&ProposalSignature>,
+        _id: MessageId,
+    ) -> Result<(), SignatureError> {
+        Ok(())
+    }
+}
+
+/// A proposal signer for [`AbstractSignatures`]: an all-zero signature.
+#[derive(Clone, Copy, Debug)]
+pub struct AbstractProposalSigner(pub ProposerId);
+
+impl ProposalSigner for AbstractProposalSigner {
+    fn proposer(&self) -> ProposerId {
+        self.0
+    }
+
+    fn sign_proposal(&self, _id: MessageId) -> Signature {
+        Signature([0; 64])
     }
 }

@@ -5,7 +5,9 @@
 //! Con2as_a, fresh_a, q, 1b-ness, 2a learners, WellFormed) once per message,
 //! in time that does not grow with the history in honest runs.
 //!
-//! Definitions follow the project's protocol digest §3 and decisions D1–D11;
+//! Definitions follow the project's protocol digest §3 and decisions D1–D12
+//! (D12, 1as signed by configured proposers, is stated in `spec/README.md`
+//! and at [`Verifier::verify`]);
 //! the traceability table is `spec/README.md`, and the executable
 //! specification `hetpaxos-spec` is the oracle the store is tested against.
 #![forbid(unsafe_code)]
@@ -22,11 +24,14 @@ pub mod wire;
 pub use ballot::Ballot;
 pub use bytes::Bytes;
 pub use crypto::{
-    AbstractSignatures, AbstractSigner, ClusterContext, Ed25519Signer, Ed25519Verifier, Signature,
-    SignatureError, Signer, Verifier, signing_payload,
+    AbstractProposalSigner, AbstractSignatures, AbstractSigner, ClusterContext,
+    Ed25519ProposalSigner, Ed25519Signer, Ed25519Verifier, ProposalSigner, ProposerId, Signature,
+    SignatureError, Signer, Verifier, proposal_signing_payload, signing_payload,
 };
 pub use hash::{Hash32, MessageId, ValueHash};
-pub use message::{Body, Message, Proposal, SignedRefs, Unsigned, proposal_id, signed_id};
+pub use message::{
+    Body, Message, Proposal, ProposalSignature, SignedRefs, Unsigned, proposal_id, signed_id,
+};
 pub use pending::{Delivery, Pending, PendingLimits};
 pub use refusal::Refusal;
 pub use store::{

@@ -2,7 +2,7 @@
 //! message is accepted into a [`MessageStore`](crate::MessageStore)).
 
 use crate::ballot::Ballot;
-use crate::crypto::{Signature, Signer};
+use crate::crypto::{ProposalSigner, ProposerId, Signature, Signer};
 use crate::hash::{Hash32, MessageId, ValueHash};
 use bytes::Bytes;
 use hetpaxos_quorums::AcceptorId;
@@ -15,12 +15,23 @@ const PROPOSAL_DOMAIN: &[u8] = b"hetpaxos/v1/message/1a\0";
 /// Domain separator of a signed reference set's id.
 const SIGNED_DOMAIN: &[u8] = b"hetpaxos/v1/message/signed\0";
 
-/// A 1a: a ballot and its value. Its id depends only on the ballot, which
-/// commits to the value through the value hash, so one ballot is one message.
+/// A 1a: a ballot and its value, signed by the proposer that made it. Its id
+/// depends only on the ballot, which commits to the value through the value
+/// hash, so one ballot is one message (whoever signed it).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Proposal {
     ballot: Ballot,
     value: Bytes,
+    signed: Option<ProposalSignature>,
+}
+
+/// Who signed a 1a, and the signature (decision D12).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ProposalSignature {
+    /// The proposer, by its index in the cluster configuration.
+    pub proposer: ProposerId,
+    /// Its Ed25519 signature over the 1a's id, domain-separated.
+    pub signature: Signature,
 }
 
 impl Proposal {
@@ -32,6 +43,12 @@ impl Proposal {
     /// The proposed value.
     pub fn value(&self) -> &Bytes {
         &self.value
+    }
+
+    /// The proposer's signature (`None` for an unsigned 1a, which a network
+    /// verifier refuses).
+    pub fn signed(&self) -> Option<&ProposalSignature> {
+        self.signed.as_ref()
     }
 }
 
@@ -81,18 +98,55 @@ struct Inner {
 pub struct Message(Arc<Inner>);
 
 impl Message {
-    /// A 1a proposing `value` at ballot `(timestamp, SHA-256(value))`.
+    /// An unsigned 1a proposing `value` at ballot `(timestamp,
+    /// SHA-256(value))`: for tests and the model, whose verifiers abstract
+    /// signatures; a network verifier refuses it. Proposers use
+    /// [`Message::signed_proposal`].
     pub fn proposal(timestamp: u64, value: impl Into<Bytes>) -> Self {
         let value = value.into();
         let ballot = Ballot::new(timestamp, ValueHash::of(&value));
-        Self::from_parts(Body::Proposal(Proposal { ballot, value }))
+        Self::from_parts(Body::Proposal(Proposal {
+            ballot,
+            value,
+            signed: None,
+        }))
+    }
+
+    /// A 1a proposing `value` at ballot `(timestamp, SHA-256(value))`, signed
+    /// by `signer`.
+    pub fn signed_proposal(
+        timestamp: u64,
+        value: impl Into<Bytes>,
+        signer: &dyn ProposalSigner,
+    ) -> Self {
+        let value = value.into();
+        let ballot = Ballot::new(timestamp, ValueHash::of(&value));
+        let id = proposal_id(ballot);
+        let signed = ProposalSignature {
+            proposer: signer.proposer(),
+            signature: signer.sign_proposal(id),
+        };
+        Self::from_parts(Body::Proposal(Proposal {
+            ballot,
+            value,
+            signed: Some(signed),
+        }))
     }
 
     /// A 1a from decoded parts; `None` when the ballot's value hash is not the
-    /// hash of `value`.
-    pub fn proposal_checked(ballot: Ballot, value: Bytes) -> Option<Self> {
-        (ValueHash::of(&value) == ballot.value)
-            .then(|| Self::from_parts(Body::Proposal(Proposal { ballot, value })))
+    /// hash of `value`. The signature is not checked here.
+    pub fn proposal_checked(
+        ballot: Ballot,
+        value: Bytes,
+        signed: Option<ProposalSignature>,
+    ) -> Option<Self> {
+        (ValueHash::of(&value) == ballot.value).then(|| {
+            Self::from_parts(Body::Proposal(Proposal {
+                ballot,
+                value,
+                signed,
+            }))
+        })
     }
 
     /// A signed reference set from decoded parts. `refs` must be strictly

@@ -3,9 +3,9 @@
 //! depends on the input.
 
 use crate::ballot::Ballot;
-use crate::crypto::Signature;
+use crate::crypto::{ProposerId, Signature};
 use crate::hash::{Hash32, MessageId, ValueHash};
-use crate::message::{Body, Message};
+use crate::message::{Body, Message, ProposalSignature};
 use bytes::Bytes;
 use hetpaxos_proto::v1 as pb;
 use hetpaxos_quorums::{AcceptorId, MAX_MEMBERS};
@@ -123,7 +123,17 @@ pub fn from_proto(pb: pb::ConsensusMessage, limits: &Limits) -> Result<Message, 
                 });
             }
             let ballot = Ballot::new(b.timestamp_nanos, ValueHash(value_hash));
-            Message::proposal_checked(ballot, Bytes::from(p.value))
+            let signed = if p.signature.is_empty() {
+                None
+            } else {
+                let signature = <[u8; 64]>::try_from(p.signature.as_slice())
+                    .map_err(|_| DecodeError::BadSignatureLength(p.signature.len()))?;
+                Some(ProposalSignature {
+                    proposer: ProposerId(p.proposer),
+                    signature: Signature(signature),
+                })
+            };
+            Message::proposal_checked(ballot, Bytes::from(p.value), signed)
                 .ok_or(DecodeError::ValueHashMismatch)
         }
         pb::consensus_message::Kind::Signed(s) => {
@@ -160,6 +170,8 @@ pub fn to_proto(message: &Message) -> pb::ConsensusMessage {
                 value_hash: p.ballot().value.0.as_bytes().to_vec(),
             }),
             value: p.value().to_vec(),
+            proposer: p.signed().map_or(0, |s| s.proposer.0),
+            signature: p.signed().map_or_else(Vec::new, |s| s.signature.0.to_vec()),
         }),
         Body::Signed(s) => pb::consensus_message::Kind::Signed(pb::SignedReferences {
             signer: s.signer().index() as u32,

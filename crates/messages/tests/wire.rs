@@ -4,8 +4,8 @@
 use ed25519_dalek::SigningKey;
 use hetpaxos_messages::wire::{self, DecodeError, Limits};
 use hetpaxos_messages::{
-    ClusterContext, Ed25519Signer, Ed25519Verifier, Hash32, Message, SignatureError, Unsigned,
-    Verifier,
+    ClusterContext, Ed25519ProposalSigner, Ed25519Signer, Ed25519Verifier, Hash32, Message,
+    ProposerId, SignatureError, Unsigned, Verifier,
 };
 use hetpaxos_proto::v1 as pb;
 use hetpaxos_quorums::AcceptorId;
@@ -83,6 +83,8 @@ fn malformed_fields_get_typed_errors() {
         kind: Some(pb::consensus_message::Kind::Proposal(pb::Proposal {
             ballot,
             value: value.to_vec(),
+            proposer: 0,
+            signature: Vec::new(),
         })),
     };
     assert_eq!(decode(prop(None, b"v")), Err(DecodeError::MissingBallot));
@@ -135,8 +137,10 @@ fn malformed_fields_get_typed_errors() {
 #[test]
 fn signatures_are_strict_and_domain_separated() {
     let keys: Vec<_> = (0..3).map(key).collect();
+    let proposer_key = key(7);
     let verifier = Ed25519Verifier::new(
         keys.iter().map(SigningKey::verifying_key).collect(),
+        vec![proposer_key.verifying_key()],
         ctx(b"one"),
     );
     let p = Message::proposal(1, &b"v"[..]);
@@ -176,8 +180,32 @@ fn signatures_are_strict_and_domain_separated() {
         verifier.verify(&outsider),
         Err(SignatureError::UnknownSigner(acc(5)))
     );
-    // 1as are unsigned.
-    assert_eq!(verifier.verify(&p), Ok(()));
+    // 1as must be signed by a configured proposer (decision D12), for this
+    // cluster, and the signature survives the wire.
+    let proposer = |k: &SigningKey, i: u32, c: &[u8]| {
+        Ed25519ProposalSigner::new(ProposerId(i), k.clone(), ctx(c))
+    };
+    assert_eq!(verifier.verify(&p), Err(SignatureError::UnsignedProposal));
+    let signed = Message::signed_proposal(1, &b"v"[..], &proposer(&proposer_key, 0, b"one"));
+    assert_eq!(signed.id(), p.id(), "the signature is not part of the id");
+    assert_eq!(verifier.verify(&signed), Ok(()));
+    let decoded = wire::decode(&wire::encode(&signed), &Limits::default()).unwrap();
+    assert_eq!(verifier.verify(&decoded), Ok(()));
+    let unknown = Message::signed_proposal(1, &b"v"[..], &proposer(&proposer_key, 1, b"one"));
+    assert_eq!(
+        verifier.verify(&unknown),
+        Err(SignatureError::UnknownProposer(ProposerId(1)))
+    );
+    let acceptor_key = Message::signed_proposal(1, &b"v"[..], &proposer(&keys[0], 0, b"one"));
+    assert_eq!(
+        verifier.verify(&acceptor_key),
+        Err(SignatureError::InvalidProposal(ProposerId(0)))
+    );
+    let other_cluster = Message::signed_proposal(1, &b"v"[..], &proposer(&proposer_key, 0, b"two"));
+    assert_eq!(
+        verifier.verify(&other_cluster),
+        Err(SignatureError::InvalidProposal(ProposerId(0)))
+    );
 }
 
 proptest! {

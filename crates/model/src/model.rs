@@ -7,7 +7,8 @@ use hetpaxos_acceptor::driver::{self, Io};
 use hetpaxos_acceptor::{Acceptor, AcceptorLimits, Input, LogPosition, Record};
 use hetpaxos_learner::Learner;
 use hetpaxos_messages::{
-    AbstractSignatures, AbstractSigner, Message, MessageId, PendingLimits, Verifier,
+    AbstractProposalSigner, AbstractSignatures, AbstractSigner, Message, MessageId, PendingLimits,
+    ProposerId, Verifier,
 };
 use hetpaxos_quorums::{AcceptorId, AcceptorSet, LearnerGraph};
 use stateright::actor::{Actor, ActorModel, ActorModelState, Envelope, Id, Network, Out};
@@ -321,8 +322,12 @@ pub fn proposal_value(i: usize) -> String {
 /// The 1as both engines send: proposal `i` has ballot timestamp `i + 1` and
 /// value [`proposal_value`]`(i)`; with the hashes of the proposed values.
 pub fn proposals(n: usize) -> (Vec<Message>, BTreeSet<hetpaxos_messages::ValueHash>) {
+    // Each signed by its own proposer (decision D12; signatures abstracted).
     let proposals: Vec<Message> = (0..n)
-        .map(|i| Message::proposal(i as u64 + 1, proposal_value(i).into_bytes()))
+        .map(|i| {
+            let signer = AbstractProposalSigner(ProposerId(i as u32));
+            Message::signed_proposal(i as u64 + 1, proposal_value(i).into_bytes(), &signer)
+        })
         .collect();
     let proposed = proposals
         .iter()

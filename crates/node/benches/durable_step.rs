@@ -11,13 +11,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ed25519_dalek::SigningKey;
 use hetpaxos_acceptor::driver::{self, Io};
 use hetpaxos_acceptor::{Acceptor, AcceptorLimits, Input, LogPosition, Record};
-use hetpaxos_config::{AcceptorSetup, Cluster};
+use hetpaxos_config::{AcceptorSetup, ClientSetup, Cluster, Role, parse_hex32};
 use hetpaxos_config_gen::{generate, homogeneous};
-use hetpaxos_messages::Message;
+use hetpaxos_messages::{Ed25519ProposalSigner, Message};
 use hetpaxos_node::Storage;
 use hetpaxos_node::acceptor_log::{AcceptorLog, LogError};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The log, and nothing on the network.
@@ -35,19 +37,23 @@ impl Io for Bench<'_> {
     fn send(&mut self, _: &Message) {}
 }
 
-fn setup() -> AcceptorSetup {
+/// Acceptor A of a generated four-acceptor cluster, and the signer of the
+/// cluster's proposer.
+fn setup() -> (AcceptorSetup, Arc<Ed25519ProposalSigner>) {
     let desc = homogeneous(4, 1).unwrap();
     let addrs: Vec<String> = (0..4).map(|i| format!("127.0.0.1:{}", 7000 + i)).collect();
     let generated = generate(&desc, &addrs).unwrap();
     let cluster = Cluster::new(generated.cluster.clone()).unwrap();
+    let key = |hex: &str| SigningKey::from_bytes(&parse_hex32(hex).unwrap());
     let a = &generated.acceptors[0];
-    let seed: [u8; 32] = hex::decode(&a.private_key).unwrap().try_into().unwrap();
-    AcceptorSetup::new(
-        cluster,
-        &a.name,
-        ed25519_dalek::SigningKey::from_bytes(&seed),
-    )
-    .unwrap()
+    let acceptor = AcceptorSetup::new(cluster.clone(), &a.name, key(&a.private_key)).unwrap();
+    let p = generated
+        .clients
+        .iter()
+        .find(|c| c.role == "proposer")
+        .unwrap();
+    let proposer = ClientSetup::new(cluster, Role::Proposer, &p.name, key(&p.private_key)).unwrap();
+    (acceptor, proposer.proposal_signer().unwrap())
 }
 
 fn acceptor(setup: &AcceptorSetup, storage: &Storage) -> (Acceptor, AcceptorLog) {
@@ -65,7 +71,7 @@ fn acceptor(setup: &AcceptorSetup, storage: &Storage) -> (Acceptor, AcceptorLog)
 }
 
 fn own_message(c: &mut Criterion) {
-    let setup = setup();
+    let (setup, proposer) = setup();
     let base = std::env::var_os("HETPAXOS_BENCH_DIR")
         .map_or_else(std::env::temp_dir, std::path::PathBuf::from);
     let dir = tempfile::tempdir_in(base).unwrap();
@@ -94,7 +100,7 @@ fn own_message(c: &mut Criterion) {
                 let mut io = Bench(&mut log);
                 for _ in 0..per_sync {
                     ballot += 1;
-                    let p = Message::proposal(ballot, &b"value"[..]);
+                    let p = Message::signed_proposal(ballot, &b"value"[..], &*proposer);
                     driver::input(&mut a, Input::Receive(p), &mut io).unwrap();
                 }
                 assert!(driver::flush(&mut a, &mut io).unwrap(), "one sync");

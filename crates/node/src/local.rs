@@ -4,7 +4,7 @@
 //! and restarted from their logs.
 
 use crate::{AcceptorHandle, NetConfig, Storage, start_acceptor};
-use hetpaxos_config::{AcceptorSetup, Cluster};
+use hetpaxos_config::{AcceptorSetup, ClientSetup, Cluster, Role};
 use hetpaxos_config_gen::generate;
 use hetpaxos_quorums::GraphDescription;
 use std::path::{Path, PathBuf};
@@ -17,6 +17,10 @@ pub struct LocalCluster {
     pub cluster: Cluster,
     /// Each acceptor's setup, by index.
     pub setups: Vec<AcceptorSetup>,
+    /// The learner client (any number of learner processes may use it).
+    pub learner: ClientSetup,
+    /// The proposer client (any number of proposers may use it).
+    pub proposer: ClientSetup,
     acceptors: Vec<Option<AcceptorHandle>>,
     /// Listeners reserved for acceptors not started yet.
     listeners: Vec<Option<TcpListener>>,
@@ -64,21 +68,33 @@ impl LocalCluster {
         let generated = generate(desc, &addresses)?;
         let cluster =
             Cluster::new(generated.cluster.clone()).map_err(|(_, m)| anyhow::anyhow!(m))?;
+        let key = |hex: &str| -> anyhow::Result<ed25519_dalek::SigningKey> {
+            let seed: [u8; 32] = hetpaxos_config::parse_hex32(hex).map_err(anyhow::Error::msg)?;
+            Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
+        };
         let mut setups = Vec::new();
         for a in &generated.acceptors {
-            let seed = hex::decode(&a.private_key)?;
-            let seed: [u8; 32] = seed
-                .try_into()
-                .map_err(|_| anyhow::anyhow!("bad generated key"))?;
-            let key = ed25519_dalek::SigningKey::from_bytes(&seed);
             setups.push(
-                AcceptorSetup::new(cluster.clone(), &a.name, key).map_err(anyhow::Error::msg)?,
+                AcceptorSetup::new(cluster.clone(), &a.name, key(&a.private_key)?)
+                    .map_err(anyhow::Error::msg)?,
             );
         }
+        let client = |role: Role| -> anyhow::Result<ClientSetup> {
+            let c = generated
+                .clients
+                .iter()
+                .find(|c| c.role == role.name())
+                .ok_or_else(|| anyhow::anyhow!("no generated {} client", role.name()))?;
+            ClientSetup::new(cluster.clone(), role, &c.name, key(&c.private_key)?)
+                .map_err(anyhow::Error::msg)
+        };
+        let (learner, proposer) = (client(Role::Learner)?, client(Role::Proposer)?);
         let acceptors = desc.acceptors.iter().map(|_| None).collect();
         Ok(Self {
             cluster,
             setups,
+            learner,
+            proposer,
             acceptors,
             listeners,
             root,

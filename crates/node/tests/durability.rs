@@ -95,13 +95,14 @@ async fn a_failed_sync_stops_the_acceptor_before_it_sends() {
         }
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (_learner, mut events) = spawn_learner(&local.cluster, net());
+    let (_learner, mut events) = spawn_learner(&local.learner, net());
     let _proposer = spawn_proposer(
-        &local.cluster,
+        &local.proposer,
         b"v".to_vec(),
         ProposerConfig::default(),
         net(),
-    );
+    )
+    .unwrap();
     let stopped = tokio::time::timeout(Duration::from_secs(10), a.wait())
         .await
         .expect("A kept running after its sync failed");

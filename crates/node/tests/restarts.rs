@@ -12,7 +12,7 @@
 mod common;
 
 use common::{red_blue, write_cluster};
-use hetpaxos_config::load_acceptor;
+use hetpaxos_config::{Role, load_acceptor, load_client};
 use hetpaxos_config_gen::homogeneous;
 use hetpaxos_messages::{Message, Unsigned, wire};
 use hetpaxos_node::rpc::acceptor_client::AcceptorClient;
@@ -179,8 +179,12 @@ fn decided(events: &[Value]) -> std::collections::BTreeMap<String, String> {
 async fn forge_equivocation(dir: &Path, name: &str, to: &str) {
     let setup = load_acceptor(&dir.join(format!("{name}.json"))).unwrap();
     let signer = setup.signer();
-    let p1 = Message::proposal(1, &b"forged one"[..]);
-    let p2 = Message::proposal(2, &b"forged two"[..]);
+    let proposer = load_client(&dir.join("proposer.json"), Role::Proposer)
+        .unwrap()
+        .proposal_signer()
+        .unwrap();
+    let p1 = Message::signed_proposal(1, &b"forged one"[..], &*proposer);
+    let p2 = Message::signed_proposal(2, &b"forged two"[..], &*proposer);
     let b1 = Unsigned::new(setup.id, [p1.id()]).sign(&*signer);
     let b2 = Unsigned::new(setup.id, [p2.id()]).sign(&*signer);
     let msgs: Vec<_> = [p1, p2, b1, b2].iter().map(wire::to_proto).collect();

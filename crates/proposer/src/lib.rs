@@ -16,7 +16,7 @@
 #![forbid(unsafe_code)]
 
 use hetpaxos_learner::{Decision, Learner, LearnerEvent};
-use hetpaxos_messages::{Ballot, Bytes, Message, PendingLimits, Verifier};
+use hetpaxos_messages::{Ballot, Bytes, Message, PendingLimits, ProposalSigner, Verifier};
 use hetpaxos_quorums::LearnerGraph;
 use std::sync::Arc;
 
@@ -96,9 +96,10 @@ pub enum Effect {
 }
 
 /// The proposer state machine.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Proposer {
     config: ProposerConfig,
+    signer: Arc<dyn ProposalSigner>,
     value: Bytes,
     observer: Learner,
     /// Highest-ballot 2a seen: its ballot and value.
@@ -109,16 +110,30 @@ pub struct Proposer {
     stopped: bool,
 }
 
+impl std::fmt::Debug for Proposer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proposer")
+            .field("proposer", &self.signer.proposer())
+            .field("attempts", &self.attempts)
+            .field("adopted", &self.adopted.as_ref().map(|(b, _)| b))
+            .field("stopped", &self.stopped)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Proposer {
-    /// A proposer of `value` for `graph`.
+    /// A proposer of `value` for `graph`, signing its 1as with `signer`
+    /// (decision D12).
     pub fn new(
         graph: Arc<LearnerGraph>,
         verifier: Arc<dyn Verifier>,
+        signer: Arc<dyn ProposalSigner>,
         value: impl Into<Bytes>,
         config: ProposerConfig,
     ) -> Self {
         Self {
             config,
+            signer,
             value: value.into(),
             observer: Learner::new(graph, verifier, PendingLimits::default()),
             adopted: None,
@@ -173,7 +188,11 @@ impl Proposer {
         let timestamp = now.max(self.last_timestamp.saturating_add(1));
         self.last_timestamp = timestamp;
         let value = self.next_value().clone();
-        effects.push(Effect::Broadcast(Message::proposal(timestamp, value)));
+        effects.push(Effect::Broadcast(Message::signed_proposal(
+            timestamp,
+            value,
+            &*self.signer,
+        )));
         let backoff = self
             .config
             .initial_backoff

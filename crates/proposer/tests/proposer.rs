@@ -2,7 +2,10 @@
 //! from the random input, adopting the highest 2a's value (D9), stopping.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use hetpaxos_messages::{AbstractSignatures, AbstractSigner, Message, Unsigned, ValueHash};
+use hetpaxos_messages::{
+    AbstractProposalSigner, AbstractSignatures, AbstractSigner, Message, ProposerId, Unsigned,
+    ValueHash,
+};
 use hetpaxos_proposer::{Effect, Input, Proposer, ProposerConfig, StopRule};
 use hetpaxos_quorums::{AcceptorId, examples};
 use std::sync::Arc;
@@ -12,6 +15,7 @@ fn proposer(stop: StopRule) -> Proposer {
     Proposer::new(
         graph,
         Arc::new(AbstractSignatures { acceptors: 4 }),
+        Arc::new(AbstractProposalSigner(ProposerId(3))),
         &b"mine"[..],
         ProposerConfig {
             initial_backoff: 100,
@@ -108,4 +112,13 @@ fn adopts_the_highest_2a_value_and_stops_on_decision() {
         p.handle(Input::Timer { now: 99, random: 1 }).is_empty(),
         "stopped proposers are quiet"
     );
+}
+
+/// Every 1a is signed as the proposer's own id (decision D12).
+#[test]
+fn proposals_are_signed_as_this_proposer() {
+    let mut p = proposer(StopRule::AllDecided);
+    let m = proposal(&p.handle(Input::Start { now: 5, random: 0 }));
+    let signed = m.as_proposal().unwrap().signed().expect("signed");
+    assert_eq!(signed.proposer, ProposerId(3));
 }

@@ -63,6 +63,7 @@ fn decode_and_verify(c: &mut Criterion) {
     let context = ClusterContext(Hash32::of(&[b"hetpaxos-sim"]));
     let verifier = Ed25519Verifier::new(
         (0..4).map(|i| test_key(i).verifying_key()).collect(),
+        Vec::new(),
         context,
     );
     let limits = wire::Limits::default();

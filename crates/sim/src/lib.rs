@@ -13,8 +13,8 @@ use hetpaxos_acceptor::driver::{self, Io, MemLog};
 use hetpaxos_acceptor::{Acceptor, AcceptorLimits, Halt, Input as AInput, LogPosition, Record};
 use hetpaxos_learner::{Decision, Learner, LearnerEvent};
 use hetpaxos_messages::{
-    ClusterContext, Ed25519Signer, Ed25519Verifier, Hash32, Message, MessageId, PendingLimits,
-    Refusal, Verifier,
+    ClusterContext, Ed25519ProposalSigner, Ed25519Signer, Ed25519Verifier, Hash32, Message,
+    MessageId, PendingLimits, ProposerId, Refusal, Verifier,
 };
 use hetpaxos_proposer::{Effect as PEffect, Input as PInput, Proposer, ProposerConfig};
 use hetpaxos_quorums::{AcceptorId, LearnerGraph};
@@ -176,6 +176,17 @@ pub fn test_key(i: usize) -> SigningKey {
     SigningKey::from_bytes(&seed)
 }
 
+/// The deterministic test key of proposer `i`.
+pub fn test_proposer_key(i: usize) -> SigningKey {
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+    seed[8] = 0xa5;
+    SigningKey::from_bytes(&seed)
+}
+
+/// How many proposers the simulated cluster configures (and may add).
+pub const MAX_PROPOSERS: usize = 16;
+
 impl Sim {
     /// One slot per acceptor of `graph`, with real Ed25519 keys, and one learner.
     pub fn new(graph: Arc<LearnerGraph>, order: Order, seed: u64) -> Self {
@@ -184,6 +195,9 @@ impl Sim {
         let keys: Vec<SigningKey> = (0..n).map(test_key).collect();
         let verifier: Arc<dyn Verifier> = Arc::new(Ed25519Verifier::new(
             keys.iter().map(SigningKey::verifying_key).collect(),
+            (0..MAX_PROPOSERS)
+                .map(|i| test_proposer_key(i).verifying_key())
+                .collect(),
             context,
         ));
         let learner = Learner::new(graph.clone(), verifier.clone(), PendingLimits::default());
@@ -243,11 +257,19 @@ impl Sim {
         Some(Arc::new(self.signer(id)))
     }
 
-    /// Adds a proposer of `value`. Returns its index.
+    /// The signer of proposer `i` (for crafting 1as in tests).
+    pub fn proposal_signer(&self, i: usize) -> Ed25519ProposalSigner {
+        Ed25519ProposalSigner::new(ProposerId(i as u32), test_proposer_key(i), self.context)
+    }
+
+    /// Adds a proposer of `value` (at most [`MAX_PROPOSERS`] in all; beyond,
+    /// its 1as do not verify). Returns its index.
     pub fn add_proposer(&mut self, value: &[u8], config: ProposerConfig) -> usize {
+        let signer = Arc::new(self.proposal_signer(self.proposers.len()));
         self.proposers.push(Proposer::new(
             self.graph.clone(),
             self.verifier.clone(),
+            signer,
             value.to_vec(),
             config,
         ));

@@ -228,7 +228,8 @@ fn a_lost_log_forks_the_chain_and_halts() {
     });
     let me: AcceptorId = sim.slots[0].acceptor.id();
     let mut r = recover(&sim, 0, &[]);
-    let _ = r.handle(Input::Receive(Message::proposal(u64::MAX / 4, &b"new"[..])));
+    let new = Message::signed_proposal(u64::MAX / 4, &b"new"[..], &sim.proposal_signer(0));
+    let _ = r.handle(Input::Receive(new));
     let _ = r.handle(Input::Persisted { up_to: r.log_end() });
     let everything: Vec<Message> = sim.learner.store().messages().cloned().collect();
     assert!(everything.iter().any(|m| m.signer() == Some(me)));

@@ -253,6 +253,11 @@ fn bad_messages_are_rejected_with_the_right_reason() {
     // Well signed but ill-formed: no references, hence no ballot.
     let empty = Unsigned::new(acc(0), []).sign(&sim.signer(acc(0)));
     sim.inject(Node::Learner, empty);
+    // 1as: unsigned, and signed as a proposer the cluster does not have
+    // (decision D12), to an acceptor.
+    sim.inject(Node::Acceptor(0), Message::proposal(99, &b"anyone"[..]));
+    let outsider = Message::signed_proposal(98, &b"outsider"[..], &sim.proposal_signer(40));
+    sim.inject(Node::Acceptor(0), outsider);
     sim.run(100);
     let reasons: Vec<&str> = sim.rejections.iter().map(|(_, r)| r.as_str()).collect();
     assert!(
@@ -269,6 +274,16 @@ fn bad_messages_are_rejected_with_the_right_reason() {
     );
     assert!(
         reasons.iter().any(|r| r.contains("no 1a in its history")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("unsigned 1a")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("proposer#40 is not a proposer")),
         "{reasons:?}"
     );
 }

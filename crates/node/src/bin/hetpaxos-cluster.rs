@@ -148,16 +148,16 @@ fn main() -> ExitCode {
             });
         }
         let start = Instant::now();
-        let (_learner, mut events) = hetpaxos_node::spawn_learner(&cluster, net);
+        let (_learner, mut events) = hetpaxos_node::spawn_learner(&local.learner, net);
         let mut proposers = Vec::new();
         for v in &values {
             println!("proposing {v:?}");
             proposers.push(hetpaxos_node::spawn_proposer(
-                &cluster,
+                &local.proposer,
                 v.clone().into_bytes(),
                 ProposerConfig::default(),
                 net,
-            ));
+            )?);
         }
         let deadline = tokio::time::Instant::now() + timeout;
         let mut decided = 0;

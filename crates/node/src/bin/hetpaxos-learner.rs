@@ -41,7 +41,7 @@ fn main() -> ExitCode {
             Some(_) => anyhow::bail!("--timeout must be a non-negative number of seconds"),
             None => None,
         };
-        let (_node, mut events) = hetpaxos_node::spawn_learner(&cluster, Default::default());
+        let (_node, mut events) = hetpaxos_node::spawn_learner(&setup, Default::default());
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         let mut decided = 0;
         loop {

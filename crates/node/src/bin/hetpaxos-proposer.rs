@@ -57,7 +57,7 @@ fn main() -> ExitCode {
             ..ProposerConfig::default()
         };
         let (_node, mut decisions) =
-            hetpaxos_node::spawn_proposer(&cluster, value, config, Default::default());
+            hetpaxos_node::spawn_proposer(&setup, value, config, Default::default())?;
         let mut any = false;
         while let Some(d) = decisions.recv().await {
             any = true;

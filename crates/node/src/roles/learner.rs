@@ -2,21 +2,23 @@
 
 use super::{NodeHandle, connectors};
 use crate::net::{Event, Hub, NetConfig};
-use hetpaxos_config::Cluster;
+use hetpaxos_config::ClientSetup;
 use hetpaxos_learner::{Learner, LearnerEvent};
 use hetpaxos_messages::PendingLimits;
 use tokio::sync::mpsc;
 use tracing::debug;
 
-/// Starts a learner process for every learner of the cluster. What operators
+/// Starts a learner process for every learner of the cluster, as the learner
+/// client `client`. What operators
 /// need arrives on the returned channel: each learner's decision
 /// ([`LearnerEvent::Decided`], once per learner), proof that an acceptor
 /// equivocated ([`LearnerEvent::Caught`], once per acceptor) and a second
 /// quorum for another value after a decision ([`LearnerEvent::Conflict`]).
 pub fn spawn_learner(
-    cluster: &Cluster,
+    client: &ClientSetup,
     net: NetConfig,
 ) -> (NodeHandle, mpsc::Receiver<LearnerEvent>) {
+    let cluster = &client.cluster;
     let (events, mut inbox) = mpsc::channel(net.inbox);
     let (report, reports) = mpsc::channel(cluster.graph.num_learners().max(1) + 16);
     let mut learner = Learner::new(

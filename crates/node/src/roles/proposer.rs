@@ -2,7 +2,7 @@
 
 use super::{NodeHandle, connectors, deadline, now_nanos, sleep_until};
 use crate::net::{Event, Hub, NetConfig};
-use hetpaxos_config::Cluster;
+use hetpaxos_config::ClientSetup;
 use hetpaxos_learner::Decision;
 use hetpaxos_messages::Message;
 use hetpaxos_proposer::{Effect as PEffect, Input as PInput, Proposer, ProposerConfig};
@@ -10,17 +10,33 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::info;
 
-/// Starts a proposer of `value`; decisions it observes arrive on the returned
-/// channel, which closes when the proposer stops.
+/// Starts a proposer of `value` as the proposer client `client` (it signs
+/// its 1as with the client's key); decisions it observes arrive on the
+/// returned channel, which closes when the proposer stops. Fails if `client`
+/// is not a proposer.
 pub fn spawn_proposer(
-    cluster: &Cluster,
+    client: &ClientSetup,
     value: Vec<u8>,
     config: ProposerConfig,
     net: NetConfig,
-) -> (NodeHandle, mpsc::Receiver<Decision>) {
+) -> anyhow::Result<(NodeHandle, mpsc::Receiver<Decision>)> {
+    let Some(signer) = client.proposal_signer() else {
+        anyhow::bail!(
+            "{} is a {}, not a proposer",
+            client.name,
+            client.role.name()
+        );
+    };
+    let cluster = &client.cluster;
     let (events, mut inbox) = mpsc::channel(net.inbox);
     let (decided, decisions) = mpsc::channel(cluster.graph.num_learners().max(1));
-    let mut proposer = Proposer::new(cluster.graph.clone(), cluster.verifier(), value, config);
+    let mut proposer = Proposer::new(
+        cluster.graph.clone(),
+        cluster.verifier(),
+        signer,
+        value,
+        config,
+    );
     let role = tokio::spawn(async move {
         let mut hub = Hub::default();
         // The latest 1a, replayed to every new stream.
@@ -64,5 +80,5 @@ pub fn spawn_proposer(
     });
     let mut tasks = vec![role];
     tasks.extend(connectors(&cluster.addresses(), None, &events, net));
-    (NodeHandle { tasks }, decisions)
+    Ok((NodeHandle { tasks }, decisions))
 }
