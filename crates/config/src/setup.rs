@@ -1,7 +1,7 @@
 //! What one process runs as: an acceptor, or a client of the acceptors, with
 //! its private key.
 
-use crate::cluster::{Cluster, Role};
+use crate::cluster::{Cluster, Member, Role};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use hetpaxos_messages::{Ed25519ProposalSigner, Ed25519Signer, ProposerId};
 use hetpaxos_quorums::AcceptorId;
@@ -126,6 +126,15 @@ impl ClientSetup {
     /// Its public key.
     pub fn public_key(&self) -> VerifyingKey {
         self.key.verifying_key()
+    }
+
+    /// The member of the cluster this client is.
+    pub fn member(&self) -> Member {
+        Member::Client {
+            role: self.role,
+            name: self.name.clone(),
+            index: self.index,
+        }
     }
 
     /// The signer of this client's 1as, if it is a proposer.

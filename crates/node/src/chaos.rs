@@ -108,7 +108,7 @@ pub async fn run_chaos(
     let net = config.net;
     let mut rng = rand::rngs::StdRng::seed_from_u64(config.seed);
     let mut report = ChaosReport::default();
-    let (learner, mut events) = spawn_learner(&local.learner, net);
+    let (learner, mut events) = spawn_learner(&local.learner, net)?;
     let proposer_config = ProposerConfig {
         initial_backoff: 50_000_000,
         max_backoff: 400_000_000,
@@ -180,7 +180,7 @@ pub async fn run_chaos(
             local.start(i, net).await?;
             report.restarts += 1;
         }
-        let (_fresh, mut fresh_events) = spawn_learner(&local.learner, net);
+        let (_fresh, mut fresh_events) = spawn_learner(&local.learner, net)?;
         let mut again = ChaosReport::default();
         let deadline = Instant::now() + config.settle;
         while again.decisions.len() < learners && Instant::now() < deadline {

@@ -37,6 +37,8 @@ pub mod cli;
 pub mod local;
 mod net;
 mod roles;
+pub mod tls;
+mod transport;
 
 pub use acceptor_log::Storage;
 pub use net::NetConfig;

@@ -30,7 +30,7 @@ async fn decide(
 ) -> (LocalCluster, Option<Vec<Decision>>) {
     let mut local = LocalCluster::bind(desc).await.unwrap();
     local.start_all_but(down, net()).await.unwrap();
-    let (_learner, mut rx) = spawn_learner(&local.learner, net());
+    let (_learner, mut rx) = spawn_learner(&local.learner, net()).unwrap();
     let _proposers: Vec<_> = values
         .iter()
         .map(|v| {
@@ -134,7 +134,7 @@ async fn late_learner_learns_the_decision() {
     .await;
     d.expect("no decision");
     // No proposer runs any more: the new learner can only learn by replay.
-    let (_late, mut rx) = spawn_learner(&local.learner, net());
+    let (_late, mut rx) = spawn_learner(&local.learner, net()).unwrap();
     let got = tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await
         .expect("late learner did not learn")

@@ -13,7 +13,6 @@ use hetpaxos_messages::{Limits, wire};
 use hetpaxos_node::acceptor_log::AcceptorLog;
 use hetpaxos_node::chaos::{ChaosConfig, run_chaos};
 use hetpaxos_node::local::LocalCluster;
-use hetpaxos_node::rpc::acceptor_client::AcceptorClient;
 use hetpaxos_node::{recover_acceptor, serve_acceptor, spawn_learner, spawn_proposer};
 use hetpaxos_proposer::ProposerConfig;
 use hetpaxos_wal::{LogFile, Wal};
@@ -75,14 +74,14 @@ async fn a_failed_sync_stops_the_acceptor_before_it_sends() {
     let (log, records) = AcceptorLog::on_wal(wal, &payloads).unwrap();
     let opened = recover_acceptor(&setup, log, records).unwrap();
     let listener = hetpaxos_node::bind(setup.address()).await.unwrap();
-    let mut a = serve_acceptor(opened, listener, net());
+    let mut a = serve_acceptor(opened, listener, net()).unwrap();
 
     // Watch everything A sends on a stream of its own.
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
-    let address = format!("http://{}", setup.address());
+    let (cluster, learner_key) = (local.cluster.clone(), local.learner.key().clone());
     let watcher = tokio::spawn(async move {
-        let mut client = AcceptorClient::connect(address).await.unwrap();
+        let mut client = common::tls_client(&cluster, &learner_key, 0).await.unwrap();
         let mut inbound = client
             .exchange(futures_util::stream::pending())
             .await
@@ -95,7 +94,7 @@ async fn a_failed_sync_stops_the_acceptor_before_it_sends() {
         }
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (_learner, mut events) = spawn_learner(&local.learner, net());
+    let (_learner, mut events) = spawn_learner(&local.learner, net()).unwrap();
     let _proposer = spawn_proposer(
         &local.proposer,
         b"v".to_vec(),

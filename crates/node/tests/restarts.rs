@@ -15,7 +15,6 @@ use common::{red_blue, write_cluster};
 use hetpaxos_config::{Role, load_acceptor, load_client};
 use hetpaxos_config_gen::homogeneous;
 use hetpaxos_messages::{Message, Unsigned, wire};
-use hetpaxos_node::rpc::acceptor_client::AcceptorClient;
 use hetpaxos_quorums::{AcceptorId, GraphDescription, LearnerGraph};
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
@@ -175,8 +174,9 @@ fn decided(events: &[Value]) -> std::collections::BTreeMap<String, String> {
 }
 
 /// Forges an equivocation of acceptor `name`: two first messages (1bs of two
-/// ancient ballots), signed with its key, sent to the acceptor at `to`.
-async fn forge_equivocation(dir: &Path, name: &str, to: &str) {
+/// ancient ballots), signed with its key, sent to acceptor number `to` over
+/// a TLS stream authenticated with that (stolen) key.
+async fn forge_equivocation(dir: &Path, name: &str, to: usize) {
     let setup = load_acceptor(&dir.join(format!("{name}.json"))).unwrap();
     let signer = setup.signer();
     let proposer = load_client(&dir.join("proposer.json"), Role::Proposer)
@@ -188,7 +188,7 @@ async fn forge_equivocation(dir: &Path, name: &str, to: &str) {
     let b1 = Unsigned::new(setup.id, [p1.id()]).sign(&*signer);
     let b2 = Unsigned::new(setup.id, [p2.id()]).sign(&*signer);
     let msgs: Vec<_> = [p1, p2, b1, b2].iter().map(wire::to_proto).collect();
-    let mut client = AcceptorClient::connect(format!("http://{to}"))
+    let mut client = common::tls_client(&setup.cluster, setup.key(), to)
         .await
         .unwrap();
     let response = client
@@ -299,8 +299,7 @@ async fn kill_and_restart(tag: &str, desc: GraphDescription, seed: u64) -> usize
     );
 
     // Positive control: a forged equivocation of A is reported, and A halts.
-    let to = generate_address(&dir, &names[1]);
-    forge_equivocation(&dir, &names[0], &to).await;
+    forge_equivocation(&dir, &names[0], 1).await;
     let caught = learner.wait_for("caught", 1, Duration::from_secs(15));
     assert_eq!(
         caught.len(),
@@ -331,14 +330,6 @@ async fn kill_and_restart(tag: &str, desc: GraphDescription, seed: u64) -> usize
     drop(acceptors);
     let _ = std::fs::remove_dir_all(&dir);
     kills + names.len()
-}
-
-/// The address of acceptor `name` in the generated cluster.
-fn generate_address(dir: &Path, name: &str) -> String {
-    load_acceptor(&dir.join(format!("{name}.json")))
-        .unwrap()
-        .address()
-        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,7 @@
 #![forbid(unsafe_code)]
 
 use clap::Parser;
-use hetpaxos_node::Storage;
+use hetpaxos_node::{NetConfig, Storage};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tracing::info;
@@ -30,6 +30,11 @@ struct Args {
     /// and may equivocate: for throw-away experiments only.
     #[arg(long)]
     in_memory: bool,
+    /// Plaintext and unauthenticated, for local experiments only: every node
+    /// of the cluster must run with it (a node without it refuses to talk to
+    /// one with it, with an error saying so).
+    #[arg(long)]
+    insecure: bool,
 }
 
 fn main() -> ExitCode {
@@ -54,7 +59,14 @@ fn main() -> ExitCode {
         let opened = hetpaxos_node::open_acceptor(&setup, &storage)?;
         let addr = args.listen.unwrap_or_else(|| setup.address().to_string());
         let listener = hetpaxos_node::bind(&addr).await?;
-        let mut node = hetpaxos_node::serve_acceptor(opened, listener, Default::default());
+        if args.insecure {
+            eprintln!("warning: --insecure: plaintext, and anyone who can connect is trusted");
+        }
+        let net = NetConfig {
+            insecure: args.insecure,
+            ..NetConfig::default()
+        };
+        let mut node = hetpaxos_node::serve_acceptor(opened, listener, net)?;
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
             result = node.wait() => {

@@ -48,6 +48,9 @@ struct Args {
     /// Seed of the chaos (default: random).
     #[arg(long)]
     seed: Option<u64>,
+    /// Plaintext, unauthenticated connections between the nodes of this demo.
+    #[arg(long)]
+    insecure: bool,
 }
 
 fn seconds(name: &str, s: f64) -> anyhow::Result<Duration> {
@@ -82,7 +85,10 @@ fn main() -> ExitCode {
         } else {
             args.values.clone()
         };
-        let net = NetConfig::default();
+        let net = NetConfig {
+            insecure: args.insecure,
+            ..NetConfig::default()
+        };
         let mut local = LocalCluster::bind_in(&desc, args.data_dir.as_deref()).await?;
         let cluster = local.cluster.clone();
         let down: Vec<usize> = (n - args.crash..n).collect();
@@ -148,7 +154,7 @@ fn main() -> ExitCode {
             });
         }
         let start = Instant::now();
-        let (_learner, mut events) = hetpaxos_node::spawn_learner(&local.learner, net);
+        let (_learner, mut events) = hetpaxos_node::spawn_learner(&local.learner, net)?;
         let mut proposers = Vec::new();
         for v in &values {
             println!("proposing {v:?}");

@@ -29,6 +29,11 @@ struct Args {
     /// Exit 3 if not every learner decided within SECS.
     #[arg(long, value_name = "SECS")]
     timeout: Option<f64>,
+    /// Plaintext and unauthenticated, for local experiments only: every node
+    /// of the cluster must run with it (a node without it refuses to talk to
+    /// one with it, with an error saying so).
+    #[arg(long)]
+    insecure: bool,
 }
 
 fn main() -> ExitCode {
@@ -41,7 +46,11 @@ fn main() -> ExitCode {
             Some(_) => anyhow::bail!("--timeout must be a non-negative number of seconds"),
             None => None,
         };
-        let (_node, mut events) = hetpaxos_node::spawn_learner(&setup, Default::default());
+        let net = hetpaxos_node::NetConfig {
+            insecure: args.insecure,
+            ..Default::default()
+        };
+        let (_node, mut events) = hetpaxos_node::spawn_learner(&setup, net)?;
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         let mut decided = 0;
         loop {

@@ -33,6 +33,11 @@ struct Args {
     /// Stop at the first decision of any learner, not once all decided.
     #[arg(long)]
     any_decision: bool,
+    /// Plaintext and unauthenticated, for local experiments only: every node
+    /// of the cluster must run with it (a node without it refuses to talk to
+    /// one with it, with an error saying so).
+    #[arg(long)]
+    insecure: bool,
 }
 
 fn main() -> ExitCode {
@@ -56,8 +61,15 @@ fn main() -> ExitCode {
             },
             ..ProposerConfig::default()
         };
-        let (_node, mut decisions) =
-            hetpaxos_node::spawn_proposer(&setup, value, config, Default::default())?;
+        let (_node, mut decisions) = hetpaxos_node::spawn_proposer(
+            &setup,
+            value,
+            config,
+            hetpaxos_node::NetConfig {
+                insecure: args.insecure,
+                ..Default::default()
+            },
+        )?;
         let mut any = false;
         while let Some(d) = decisions.recv().await {
             any = true;

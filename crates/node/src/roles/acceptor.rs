@@ -8,16 +8,20 @@
 //! to the operating system after every batch, synced only with an own
 //! message.
 
-use super::{NodeHandle, connectors, deadline, now_nanos, sleep_until};
+use super::{NodeHandle, connectors, deadline, identity, now_nanos, sleep_until};
 use crate::acceptor_log::{AcceptorLog, LogError, Storage};
 use crate::net::{Event, Hub, NetConfig, Service};
 use crate::rpc::acceptor_server::AcceptorServer;
+use crate::tls;
+use crate::transport::{Admission, incoming};
 use anyhow::Context as _;
 use hetpaxos_acceptor::driver::{self, Io};
 use hetpaxos_acceptor::{Acceptor, AcceptorLimits, Halt, Input, LogPosition, Record};
 use hetpaxos_config::AcceptorSetup;
+use hetpaxos_config::Member;
 use hetpaxos_messages::{Message, MessageId, Refusal};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -146,20 +150,18 @@ pub fn start_acceptor(
     listener: TcpListener,
     net: NetConfig,
 ) -> anyhow::Result<AcceptorHandle> {
-    Ok(serve_acceptor(
-        open_acceptor(setup, storage)?,
-        listener,
-        net,
-    ))
+    serve_acceptor(open_acceptor(setup, storage)?, listener, net)
 }
 
-/// Serves a recovered acceptor on `listener`, connected to every other
-/// acceptor.
+/// Serves a recovered acceptor on `listener` (mutual TLS pinned to the
+/// cluster config, unless `net.insecure`), and keeps one stream to every
+/// acceptor of higher index (each pair of acceptors shares one stream: the
+/// lower index dials).
 pub fn serve_acceptor(
     opened: OpenedAcceptor,
     listener: TcpListener,
     net: NetConfig,
-) -> AcceptorHandle {
+) -> anyhow::Result<AcceptorHandle> {
     let OpenedAcceptor {
         setup,
         acceptor,
@@ -167,6 +169,22 @@ pub fn serve_acceptor(
         effects,
     } = opened;
     let cluster = &setup.cluster;
+    let identity = identity(setup.key(), &net)?;
+    let admission = match &identity {
+        None => Admission::Insecure,
+        Some(id) => {
+            let members = cluster
+                .keys
+                .iter()
+                .chain(cluster.learner_clients.iter().map(|(_, k)| k))
+                .chain(cluster.proposers.iter().map(|(_, k)| k))
+                .map(|k| k.to_bytes());
+            Admission::Tls {
+                config: tls::server_config(id, members)?,
+                cluster: Arc::new(cluster.clone()),
+            }
+        }
+    };
     let (events, inbox) = mpsc::channel(net.inbox);
     let (shutdown, shutdown_rx) = oneshot::channel();
     let role = tokio::spawn(run(
@@ -185,6 +203,7 @@ pub fn serve_acceptor(
     let service = AcceptorServer::new(Service {
         events: events.clone(),
         net,
+        cluster: Arc::new(cluster.clone()),
     })
     .max_decoding_message_size(net.limits.max_encoded_bytes)
     .max_encoding_message_size(net.limits.max_encoded_bytes);
@@ -192,10 +211,13 @@ pub fn serve_acceptor(
         .local_addr()
         .map_or_else(|_| "?".to_string(), |a| a.to_string());
     let name = setup.name.clone();
+    let tls_on = !net.insecure;
     let server = tokio::spawn(async move {
-        info!(acceptor = %name, listen = %local, "serving");
-        let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+        info!(acceptor = %name, listen = %local, tls = tls_on, "serving");
+        let incoming = incoming(listener, admission, net, name.clone());
         if let Err(e) = tonic::transport::Server::builder()
+            .http2_keepalive_interval(Some(net.keepalive_interval))
+            .http2_keepalive_timeout(Some(net.keepalive_timeout))
             .add_service(service)
             .serve_with_incoming(incoming)
             .await
@@ -204,17 +226,20 @@ pub fn serve_acceptor(
         }
     });
     let mut tasks = vec![server];
+    let me = setup.id.index();
     tasks.extend(connectors(
-        &cluster.addresses(),
-        Some(setup.id.index()),
+        cluster,
+        &Member::Acceptor(me),
+        identity.as_ref(),
+        |j| j > me,
         &events,
         net,
     ));
-    AcceptorHandle {
+    Ok(AcceptorHandle {
         role: Some(role),
         shutdown: Some(shutdown),
         others: NodeHandle { tasks },
-    }
+    })
 }
 
 /// What the role task owns.

@@ -1,6 +1,6 @@
 //! The learner role: every learner of the cluster, in one task.
 
-use super::{NodeHandle, connectors};
+use super::{NodeHandle, connectors, identity};
 use crate::net::{Event, Hub, NetConfig};
 use hetpaxos_config::ClientSetup;
 use hetpaxos_learner::{Learner, LearnerEvent};
@@ -17,8 +17,9 @@ use tracing::debug;
 pub fn spawn_learner(
     client: &ClientSetup,
     net: NetConfig,
-) -> (NodeHandle, mpsc::Receiver<LearnerEvent>) {
+) -> anyhow::Result<(NodeHandle, mpsc::Receiver<LearnerEvent>)> {
     let cluster = &client.cluster;
+    let identity = identity(client.key(), &net)?;
     let (events, mut inbox) = mpsc::channel(net.inbox);
     let (report, reports) = mpsc::channel(cluster.graph.num_learners().max(1) + 16);
     let mut learner = Learner::new(
@@ -52,6 +53,13 @@ pub fn spawn_learner(
         }
     });
     let mut tasks = vec![role];
-    tasks.extend(connectors(&cluster.addresses(), None, &events, net));
-    (NodeHandle { tasks }, reports)
+    tasks.extend(connectors(
+        cluster,
+        &client.member(),
+        identity.as_ref(),
+        |_| true,
+        &events,
+        net,
+    ));
+    Ok((NodeHandle { tasks }, reports))
 }

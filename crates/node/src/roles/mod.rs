@@ -10,7 +10,10 @@ pub use acceptor::{
 pub use learner::spawn_learner;
 pub use proposer::spawn_proposer;
 
-use crate::net::{Event, NetConfig, connector};
+use crate::net::{Dial, Event, NetConfig, connector, member_label};
+use crate::tls::TlsIdentity;
+use ed25519_dalek::SigningKey;
+use hetpaxos_config::{Cluster, Member};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -75,16 +78,38 @@ pub async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
 }
 
+/// This node's TLS identity for `key` (`None` with `--insecure`).
+fn identity(key: &SigningKey, net: &NetConfig) -> anyhow::Result<Option<TlsIdentity>> {
+    if net.insecure {
+        return Ok(None);
+    }
+    Ok(Some(TlsIdentity::new(key)?))
+}
+
+/// Keeps a stream open to each acceptor whose index `dial` approves, as
+/// `me` with `identity`.
 fn connectors(
-    addresses: &[String],
-    skip: Option<usize>,
+    cluster: &Cluster,
+    me: &Member,
+    identity: Option<&TlsIdentity>,
+    dial: impl Fn(usize) -> bool,
     events: &mpsc::Sender<Event>,
     net: NetConfig,
 ) -> Vec<JoinHandle<()>> {
-    addresses
+    let claim = member_label(cluster, me);
+    cluster
+        .config
+        .acceptors
         .iter()
         .enumerate()
-        .filter(|(i, _)| Some(*i) != skip)
-        .map(|(_, a)| tokio::spawn(connector(a.clone(), events.clone(), net)))
+        .filter(|(i, _)| dial(*i))
+        .map(|(i, a)| {
+            let d = Dial {
+                address: a.address.clone(),
+                tls: identity.map(|id| (id.clone(), cluster.keys[i].to_bytes())),
+                claim: claim.clone(),
+            };
+            tokio::spawn(connector(d, events.clone(), net))
+        })
         .collect()
 }

@@ -1,6 +1,6 @@
 //! The proposer role.
 
-use super::{NodeHandle, connectors, deadline, now_nanos, sleep_until};
+use super::{NodeHandle, connectors, deadline, identity, now_nanos, sleep_until};
 use crate::net::{Event, Hub, NetConfig};
 use hetpaxos_config::ClientSetup;
 use hetpaxos_learner::Decision;
@@ -28,6 +28,7 @@ pub fn spawn_proposer(
         );
     };
     let cluster = &client.cluster;
+    let identity = identity(client.key(), &net)?;
     let (events, mut inbox) = mpsc::channel(net.inbox);
     let (decided, decisions) = mpsc::channel(cluster.graph.num_learners().max(1));
     let mut proposer = Proposer::new(
@@ -79,6 +80,13 @@ pub fn spawn_proposer(
         }
     });
     let mut tasks = vec![role];
-    tasks.extend(connectors(&cluster.addresses(), None, &events, net));
+    tasks.extend(connectors(
+        cluster,
+        &client.member(),
+        identity.as_ref(),
+        |_| true,
+        &events,
+        net,
+    ));
     Ok((NodeHandle { tasks }, decisions))
 }

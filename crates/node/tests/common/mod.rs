@@ -49,3 +49,31 @@ pub fn write_cluster(dir: &Path, desc: &GraphDescription) {
     drop(held);
     write_configs(dir, &generate(desc, &addrs).unwrap(), None, false).unwrap();
 }
+
+/// A raw gRPC client of acceptor `acceptor` of `cluster`, over mutual TLS
+/// with `key`'s certificate (whoever that key is), pinning the acceptor's
+/// configured key.
+pub async fn tls_client(
+    cluster: &hetpaxos_config::Cluster,
+    key: &ed25519_dalek::SigningKey,
+    acceptor: usize,
+) -> Result<
+    hetpaxos_node::rpc::acceptor_client::AcceptorClient<tonic::transport::Channel>,
+    tonic::transport::Error,
+> {
+    use hetpaxos_node::tls::{PinnedServer, TlsIdentity};
+    let identity = TlsIdentity::new(key).unwrap();
+    let address = &cluster.config.acceptors[acceptor].address;
+    let endpoint = tonic::transport::Endpoint::from_shared(format!("https://{address}"))
+        .unwrap()
+        .tls_config_with_verifier(
+            tonic::transport::ClientTlsConfig::new()
+                .identity(identity.tonic())
+                .assume_http2(true),
+            std::sync::Arc::new(PinnedServer::new(cluster.keys[acceptor].to_bytes())),
+        )
+        .unwrap();
+    Ok(hetpaxos_node::rpc::acceptor_client::AcceptorClient::new(
+        endpoint.connect().await?,
+    ))
+}
