@@ -3,8 +3,8 @@
 
 use crate::io::{AcceptorLimits, Effect, Halt, Input, LogPosition, Record};
 use hetpaxos_messages::{
-    Ballot, Kind, Message, MessageId, MessageStore, NodeIdx, Pending, Refusal, Signer, Unsigned,
-    Verifier,
+    Ballot, Kind, Message, MessageId, MessageStore, NodeIdx, Pending, ProposerId, Refusal, Signer,
+    Unsigned, Verifier,
 };
 use hetpaxos_quorums::{AcceptorId, LearnerGraph, LearnerSet};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -26,6 +26,8 @@ pub struct Acceptor {
     pub(crate) recent: BTreeSet<MessageId>,
     /// Highest ballot of any accepted 1a.
     pub(crate) max_ballot: Option<Ballot>,
+    /// Timestamp of the last 1a of each proposer this acceptor joined.
+    pub(crate) joined: BTreeMap<ProposerId, u64>,
     /// Learners already sent a 2a for, at the ballot of the last 2a (D7).
     pub(crate) sent_2a: Option<(Ballot, LearnerSet)>,
     pub(crate) last_own: Option<MessageId>,
@@ -66,6 +68,7 @@ impl Acceptor {
             now: 0,
             recent: BTreeSet::new(),
             max_ballot: None,
+            joined: BTreeMap::new(),
             sent_2a: None,
             last_own: None,
             log_order: Vec::new(),
@@ -275,13 +278,32 @@ impl Acceptor {
     }
 
     /// Bookkeeping of an accepted message from someone else: whether it
-    /// enters `recent` (a stale 1a does not, D11).
+    /// enters `recent`. A stale 1a does not (D11), nor does a 1a of a
+    /// proposer that this acceptor joined less than
+    /// [`AcceptorLimits::min_proposal_interval`] earlier (by their ballot
+    /// timestamps): both are accepted and relayed only.
     pub(crate) fn note_accepted(&mut self, idx: NodeIdx) -> bool {
         let facts = self.store.facts_at(idx);
         let (id, kind, ballot) = (facts.id(), facts.kind(), facts.ballot());
         if kind == Kind::OneA {
             if self.max_ballot.is_some_and(|b| b >= ballot) {
                 return false; // A stale 1a: accepted and relayed only (D11).
+            }
+            let proposer = facts
+                .message()
+                .as_proposal()
+                .and_then(|p| p.signed())
+                .map(|s| s.proposer);
+            if let Some(p) = proposer {
+                let interval = self.limits.min_proposal_interval;
+                if self
+                    .joined
+                    .get(&p)
+                    .is_some_and(|&last| ballot.timestamp < last.saturating_add(interval))
+                {
+                    return false; // Too soon after this proposer's last ballot.
+                }
+                self.joined.insert(p, ballot.timestamp);
             }
             self.max_ballot = Some(ballot);
         }

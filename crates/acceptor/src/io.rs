@@ -11,13 +11,20 @@ pub struct AcceptorLimits {
     pub pending: PendingLimits,
     /// 1as held until the clock passes their timestamp.
     pub max_future_proposals: usize,
+    /// Least time, in nanoseconds of ballot timestamps, between two 1as of
+    /// one proposer that this acceptor joins (see
+    /// [`Acceptor`](crate::Acceptor), "Rate of ballots").
+    pub min_proposal_interval: u64,
 }
 
 impl Default for AcceptorLimits {
+    /// 16,384 held messages, 1,024 future 1as, 50 ms between one proposer's
+    /// ballots.
     fn default() -> Self {
         Self {
             pending: PendingLimits::default(),
             max_future_proposals: 1024,
+            min_proposal_interval: 50_000_000,
         }
     }
 }

@@ -62,6 +62,15 @@
 //! - **Future 1as are held by the clock input** (as in the earlier
 //!   implementation), in a bounded buffer that drops the farthest-future 1a
 //!   when full.
+//! - **One proposer raises an acceptor's ballot at most once per
+//!   [`AcceptorLimits::min_proposal_interval`]** (50 ms by default, measured
+//!   on ballot timestamps, which cannot run ahead of the acceptor's clock: a
+//!   1a is held until then): another 1a of that proposer within the interval
+//!   is accepted and relayed like a stale one, but not joined. A configured
+//!   but faulty proposer that issues 1as at "now" without pause can then not
+//!   pre-empt every ballot. Joining fewer 1as only removes messages, so it
+//!   cannot break safety; it changes no derived fact, and recovery replays
+//!   the same rule from the log.
 //! - **An acceptor halts on a message signed with its own key that is not in
 //!   its log** ([`Halt::ForeignOwnMessage`]): that proves another process
 //!   signs as it, or that its log lost sent messages, and signing on could

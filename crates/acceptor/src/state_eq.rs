@@ -31,6 +31,7 @@ impl PartialEq for Acceptor {
             && self.now == other.now
             && self.recent == other.recent
             && self.max_ballot == other.max_ballot
+            && self.joined == other.joined
             && self.sent_2a == other.sent_2a
             && self.last_own == other.last_own
             && self.halted == other.halted
@@ -57,6 +58,7 @@ impl std::hash::Hash for Acceptor {
         self.now.hash(state);
         self.recent.hash(state);
         self.max_ballot.hash(state);
+        self.joined.hash(state);
         self.sent_2a.hash(state);
         self.last_own.hash(state);
         self.halted.hash(state);

@@ -232,3 +232,47 @@ fn a_foreign_own_message_halts_the_acceptor() {
     );
     assert!(a.handle(Input::Persisted { up_to: a.log_end() }).is_empty());
 }
+
+/// One proposer raises the ballot at most once per interval (by ballot
+/// timestamps): a 1a of the same proposer sooner than that is accepted and
+/// relayed, but not joined (no 1b); one of another proposer is joined; and
+/// one of the first proposer past the interval is joined again.
+#[test]
+fn one_proposer_raises_the_ballot_at_most_once_per_interval() {
+    use hetpaxos_messages::{AbstractProposalSigner, ProposerId};
+    let limits = AcceptorLimits {
+        min_proposal_interval: 100,
+        ..AcceptorLimits::default()
+    };
+    let mut a = acceptor(0, limits);
+    a.handle(Input::Tick { now: u64::MAX });
+    let (p0, p1) = (
+        AbstractProposalSigner(ProposerId(0)),
+        AbstractProposalSigner(ProposerId(1)),
+    );
+    let mut joined = |m: Message| {
+        let e = a.handle(Input::Receive(m.clone()));
+        assert!(
+            e.contains(&Effect::Relay(m.clone())),
+            "accepted and relayed"
+        );
+        !own(&a, &e).is_empty()
+    };
+    assert!(joined(Message::signed_proposal(1_000, &b"v"[..], &p0)));
+    assert!(
+        !joined(Message::signed_proposal(1_050, &b"v"[..], &p0)),
+        "too soon"
+    );
+    assert!(
+        joined(Message::signed_proposal(1_060, &b"w"[..], &p1)),
+        "another proposer"
+    );
+    assert!(
+        !joined(Message::signed_proposal(1_099, &b"v"[..], &p0)),
+        "still too soon"
+    );
+    assert!(
+        joined(Message::signed_proposal(1_100, &b"v"[..], &p0)),
+        "a full interval later"
+    );
+}

@@ -108,6 +108,16 @@ fn client_info(name: &str, key: &SigningKey) -> pb::ClientInfo {
 /// one proposer (`proposer`), each with a key of its own. Checks the graph
 /// first.
 pub fn generate(desc: &GraphDescription, addresses: &[String]) -> Result<Generated, ConfigError> {
+    generate_with(desc, addresses, &["learner"], &["proposer"])
+}
+
+/// [`generate`] with the given learner clients and proposers (by name).
+pub fn generate_with(
+    desc: &GraphDescription,
+    addresses: &[String],
+    learners: &[&str],
+    proposers: &[&str],
+) -> Result<Generated, ConfigError> {
     let here = "generated cluster";
     check_names(desc).map_err(|m| ConfigError::bad(here, m))?;
     let graph =
@@ -123,7 +133,18 @@ pub fn generate(desc: &GraphDescription, addresses: &[String]) -> Result<Generat
     let names = |s: &Vec<String>| pb::AcceptorNames {
         acceptors: s.clone(),
     };
-    let (learner_key, proposer_key) = (fresh_key(), fresh_key());
+    let clients: Vec<(Role, &str, SigningKey)> = learners
+        .iter()
+        .map(|n| (Role::Learner, *n, fresh_key()))
+        .chain(proposers.iter().map(|n| (Role::Proposer, *n, fresh_key())))
+        .collect();
+    let listed = |role: Role| -> Vec<pb::ClientInfo> {
+        clients
+            .iter()
+            .filter(|(r, _, _)| *r == role)
+            .map(|(_, n, k)| client_info(n, k))
+            .collect()
+    };
     let cluster = pb::ClusterConfig {
         acceptors: desc
             .acceptors
@@ -153,8 +174,8 @@ pub fn generate(desc: &GraphDescription, addresses: &[String]) -> Result<Generat
                 sets: sets.iter().map(names).collect(),
             })
             .collect(),
-        learner_clients: vec![client_info(Role::Learner.name(), &learner_key)],
-        proposers: vec![client_info(Role::Proposer.name(), &proposer_key)],
+        learner_clients: listed(Role::Learner),
+        proposers: listed(Role::Proposer),
     };
     Cluster::new(cluster.clone()).map_err(|(kind, m)| ConfigError::new(here, m, kind))?;
     let acceptors = desc
@@ -167,9 +188,9 @@ pub fn generate(desc: &GraphDescription, addresses: &[String]) -> Result<Generat
             private_key: hex::encode(key.to_bytes()),
         })
         .collect();
-    let clients = [(Role::Learner, learner_key), (Role::Proposer, proposer_key)]
+    let clients = clients
         .iter()
-        .map(|(role, key)| client_config(&cluster, *role, role.name(), key))
+        .map(|(role, name, key)| client_config(&cluster, *role, name, key))
         .collect();
     Ok(Generated {
         cluster,

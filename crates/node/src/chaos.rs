@@ -117,7 +117,8 @@ pub async fn run_chaos(
     let proposers = config
         .values
         .iter()
-        .map(|v| spawn_proposer(&local.proposer, v.clone(), proposer_config, net))
+        .enumerate()
+        .map(|(i, v)| spawn_proposer(local.proposer(i), v.clone(), proposer_config, net))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let end = Instant::now() + config.duration;
     let mut down = AcceptorSet::EMPTY;

@@ -5,7 +5,7 @@
 
 use crate::{AcceptorHandle, NetConfig, Storage, start_acceptor};
 use hetpaxos_config::{AcceptorSetup, ClientSetup, Cluster, Role};
-use hetpaxos_config_gen::generate;
+use hetpaxos_config_gen::generate_with;
 use hetpaxos_quorums::GraphDescription;
 use std::path::{Path, PathBuf};
 use tokio::net::TcpListener;
@@ -19,8 +19,9 @@ pub struct LocalCluster {
     pub setups: Vec<AcceptorSetup>,
     /// The learner client (any number of learner processes may use it).
     pub learner: ClientSetup,
-    /// The proposer client (any number of proposers may use it).
-    pub proposer: ClientSetup,
+    /// The proposers `proposer` and `proposer2` (each with its own key; any
+    /// number of proposer processes may use one).
+    pub proposers: Vec<ClientSetup>,
     acceptors: Vec<Option<AcceptorHandle>>,
     /// Listeners reserved for acceptors not started yet.
     listeners: Vec<Option<TcpListener>>,
@@ -65,7 +66,7 @@ impl LocalCluster {
             addresses.push(l.local_addr()?.to_string());
             listeners.push(Some(l));
         }
-        let generated = generate(desc, &addresses)?;
+        let generated = generate_with(desc, &addresses, &["learner"], &["proposer", "proposer2"])?;
         let cluster =
             Cluster::new(generated.cluster.clone()).map_err(|(_, m)| anyhow::anyhow!(m))?;
         let key = |hex: &str| -> anyhow::Result<ed25519_dalek::SigningKey> {
@@ -79,22 +80,24 @@ impl LocalCluster {
                     .map_err(anyhow::Error::msg)?,
             );
         }
-        let client = |role: Role| -> anyhow::Result<ClientSetup> {
-            let c = generated
-                .clients
-                .iter()
-                .find(|c| c.role == role.name())
-                .ok_or_else(|| anyhow::anyhow!("no generated {} client", role.name()))?;
-            ClientSetup::new(cluster.clone(), role, &c.name, key(&c.private_key)?)
-                .map_err(anyhow::Error::msg)
-        };
-        let (learner, proposer) = (client(Role::Learner)?, client(Role::Proposer)?);
+        let mut learner = None;
+        let mut proposers = Vec::new();
+        for c in &generated.clients {
+            let role = Role::parse(&c.role).ok_or_else(|| anyhow::anyhow!("bad generated role"))?;
+            let setup = ClientSetup::new(cluster.clone(), role, &c.name, key(&c.private_key)?)
+                .map_err(anyhow::Error::msg)?;
+            match role {
+                Role::Learner => learner = Some(setup),
+                Role::Proposer => proposers.push(setup),
+            }
+        }
+        let learner = learner.ok_or_else(|| anyhow::anyhow!("no generated learner client"))?;
         let acceptors = desc.acceptors.iter().map(|_| None).collect();
         Ok(Self {
             cluster,
             setups,
             learner,
-            proposer,
+            proposers,
             acceptors,
             listeners,
             root,
@@ -105,6 +108,12 @@ impl LocalCluster {
     /// Number of acceptors.
     pub fn len(&self) -> usize {
         self.setups.len()
+    }
+
+    /// The proposer client for the `i`-th of several proposers (they take
+    /// turns among the configured ones).
+    pub fn proposer(&self, i: usize) -> &ClientSetup {
+        &self.proposers[i % self.proposers.len()]
     }
 
     /// Whether the cluster has no acceptor.

@@ -354,6 +354,20 @@ fn endpoint(dial: &Dial, net: &NetConfig) -> Result<Endpoint, String> {
     }
 }
 
+/// An error with its chain of causes, on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        let more = inner.to_string();
+        if !s.contains(&more) {
+            s = format!("{s}: {more}");
+        }
+        src = inner.source();
+    }
+    s
+}
+
 /// What to add to a connection error so that the operator knows where to
 /// look.
 fn hint(dial: &Dial, error: &str) -> &'static str {
@@ -389,17 +403,10 @@ pub(crate) async fn connector(dial: Dial, events: mpsc::Sender<Event>, net: NetC
     };
     let mut backoff = net.backoff_initial;
     let mut failures = 0u32;
+    let mut last_warned = String::new();
     loop {
         let connected = async {
-            let channel = endpoint.connect().await.map_err(|e| {
-                let mut s = e.to_string();
-                let mut src = std::error::Error::source(&e);
-                while let Some(inner) = src {
-                    s = format!("{s}: {inner}");
-                    src = inner.source();
-                }
-                s
-            })?;
+            let channel = endpoint.connect().await.map_err(|e| chain(&e))?;
             let mut client = AcceptorClient::new(channel)
                 .max_decoding_message_size(net.limits.max_encoded_bytes)
                 .max_encoding_message_size(net.limits.max_encoded_bytes);
@@ -408,10 +415,18 @@ pub(crate) async fn connector(dial: Dial, events: mpsc::Sender<Event>, net: NetC
             };
             let mut request = Request::new(outbound(replay, rx));
             request.metadata_mut().insert(MEMBER_HEADER, claim.clone());
-            let response = client
-                .exchange(request)
-                .await
-                .map_err(|s| s.message().to_string())?;
+            let response = client.exchange(request).await.map_err(|s| {
+                let cause = std::error::Error::source(&s).map(chain);
+                let refused = if dial.tls.is_some() {
+                    " (the acceptor closed the connection: is this node's key in its cluster config?)"
+                } else {
+                    ""
+                };
+                match cause {
+                    Some(c) => format!("{}: {c}{refused}", s.message()),
+                    None => format!("{}{refused}", s.message()),
+                }
+            })?;
             info!(peer = %addr, "connected");
             Ok::<_, String>(Some((response.into_inner(), kill)))
         }
@@ -419,6 +434,7 @@ pub(crate) async fn connector(dial: Dial, events: mpsc::Sender<Event>, net: NetC
         match connected {
             Ok(Some((inbound, kill))) => {
                 failures = 0;
+                last_warned.clear();
                 backoff = net.backoff_initial;
                 match pump(
                     inbound,
@@ -436,8 +452,11 @@ pub(crate) async fn connector(dial: Dial, events: mpsc::Sender<Event>, net: NetC
             }
             Ok(None) => {}
             Err(e) => {
-                if failures == 0 {
+                // Warn once per kind of failure (a refused TCP connection,
+                // then a refused handshake, …), not once per retry.
+                if e != last_warned {
                     warn!(peer = %addr, "cannot connect: {e}{}; retrying with backoff", hint(&dial, &e));
+                    last_warned = e;
                 } else {
                     debug!(peer = %addr, error = %e, failures, "cannot connect");
                 }

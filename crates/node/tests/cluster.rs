@@ -33,9 +33,10 @@ async fn decide(
     let (_learner, mut rx) = spawn_learner(&local.learner, net()).unwrap();
     let _proposers: Vec<_> = values
         .iter()
-        .map(|v| {
+        .enumerate()
+        .map(|(i, v)| {
             spawn_proposer(
-                &local.proposer,
+                local.proposer(i),
                 v.as_bytes().to_vec(),
                 proposer_config(),
                 net(),

@@ -96,7 +96,7 @@ async fn a_failed_sync_stops_the_acceptor_before_it_sends() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (_learner, mut events) = spawn_learner(&local.learner, net()).unwrap();
     let _proposer = spawn_proposer(
-        &local.proposer,
+        local.proposer(0),
         b"v".to_vec(),
         ProposerConfig::default(),
         net(),

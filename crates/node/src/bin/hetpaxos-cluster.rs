@@ -156,10 +156,10 @@ fn main() -> ExitCode {
         let start = Instant::now();
         let (_learner, mut events) = hetpaxos_node::spawn_learner(&local.learner, net)?;
         let mut proposers = Vec::new();
-        for v in &values {
+        for (i, v) in values.iter().enumerate() {
             println!("proposing {v:?}");
             proposers.push(hetpaxos_node::spawn_proposer(
-                &local.proposer,
+                local.proposer(i),
                 v.clone().into_bytes(),
                 ProposerConfig::default(),
                 net,
