@@ -5,6 +5,10 @@
 mod common;
 
 use common::write_cluster;
+
+fn tmpdir(tag: &str) -> PathBuf {
+    common::tmpdir("node-data", tag)
+}
 use hetpaxos_config_gen::homogeneous;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -13,13 +17,6 @@ use std::time::{Duration, Instant};
 
 const ACCEPTOR: &str = env!("CARGO_BIN_EXE_hetpaxos-acceptor");
 const PROPOSER: &str = env!("CARGO_BIN_EXE_hetpaxos-proposer");
-
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("hp-node-data-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// Configs of a four-acceptor cluster on free ports.
 fn configs(dir: &Path) {

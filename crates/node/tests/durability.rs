@@ -6,10 +6,8 @@
 mod common;
 
 use common::{net, red_blue};
-use futures_util::StreamExt as _;
 use hetpaxos_config_gen::homogeneous;
 use hetpaxos_learner::LearnerEvent;
-use hetpaxos_messages::{Limits, wire};
 use hetpaxos_node::acceptor_log::AcceptorLog;
 use hetpaxos_node::chaos::{ChaosConfig, run_chaos};
 use hetpaxos_node::local::LocalCluster;
@@ -77,22 +75,7 @@ async fn a_failed_sync_stops_the_acceptor_before_it_sends() {
     let mut a = serve_acceptor(opened, listener, net()).unwrap();
 
     // Watch everything A sends on a stream of its own.
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let sink = seen.clone();
-    let (cluster, learner_key) = (local.cluster.clone(), local.learner.key().clone());
-    let watcher = tokio::spawn(async move {
-        let mut client = common::tls_client(&cluster, &learner_key, 0).await.unwrap();
-        let mut inbound = client
-            .exchange(futures_util::stream::pending())
-            .await
-            .unwrap()
-            .into_inner();
-        while let Some(Ok(pb)) = inbound.next().await {
-            sink.lock()
-                .unwrap()
-                .push(wire::from_proto(pb, &Limits::default()).unwrap());
-        }
-    });
+    let (seen, watcher) = common::watch(&local.cluster, local.learner.key(), 0);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (_learner, mut events) = spawn_learner(&local.learner, net()).unwrap();
     let _proposer = spawn_proposer(

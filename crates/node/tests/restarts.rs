@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{red_blue, write_cluster};
+use common::{Proc, acceptor_process, red_blue, write_cluster};
 use hetpaxos_config::{Role, load_acceptor, load_client};
 use hetpaxos_config_gen::homogeneous;
 use hetpaxos_messages::{Message, Unsigned, wire};
@@ -20,11 +20,10 @@ use rand::{Rng, SeedableRng};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const ACCEPTOR: &str = env!("CARGO_BIN_EXE_hetpaxos-acceptor");
 const LEARNER: &str = env!("CARGO_BIN_EXE_hetpaxos-learner");
 const PROPOSER: &str = env!("CARGO_BIN_EXE_hetpaxos-proposer");
 
@@ -34,22 +33,6 @@ fn kills_per_graph() -> usize {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(16)
-}
-
-/// A child process killed (SIGKILL) when dropped.
-struct Proc(Child);
-
-impl Proc {
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.kill();
-    }
 }
 
 /// A learner process printing JSON lines, collected by a reader thread.
@@ -115,23 +98,7 @@ impl LearnerProc {
 }
 
 fn start_acceptor(dir: &Path, name: &str) -> Proc {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join(format!("{name}.stderr")))
-        .unwrap();
-    Proc(
-        Command::new(ACCEPTOR)
-            .args([
-                "--config",
-                dir.join(format!("{name}.json")).to_str().unwrap(),
-            ])
-            .env("RUST_LOG", "warn,hetpaxos_node::roles=info")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap(),
-    )
+    acceptor_process(dir, name, &[], "warn,hetpaxos_node::roles=info")
 }
 
 fn start_proposer(dir: &Path, value: &str) -> Proc {
@@ -272,7 +239,7 @@ async fn kill_and_restart(tag: &str, desc: GraphDescription, seed: u64) -> usize
     );
     let (mut recoveries, mut torn) = (0, 0);
     for (i, name) in names.iter().enumerate() {
-        let err = std::fs::read_to_string(dir.join(format!("{name}.stderr"))).unwrap_or_default();
+        let err = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
         assert!(!err.contains("halted"), "{tag}: acceptor {i} halted: {err}");
         recoveries += err.matches("recovered from the log").count();
         torn += err.matches("torn").count();
@@ -323,7 +290,7 @@ async fn kill_and_restart(tag: &str, desc: GraphDescription, seed: u64) -> usize
         Some(2),
         "{tag}: A did not halt"
     );
-    let err = std::fs::read_to_string(dir.join(format!("{}.stderr", names[0]))).unwrap();
+    let err = std::fs::read_to_string(dir.join(format!("{}.log", names[0]))).unwrap();
     assert!(err.contains("signed with this acceptor's key"), "{err}");
     drop(learner);
     drop(fresh);

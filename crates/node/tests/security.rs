@@ -8,58 +8,30 @@
 
 mod common;
 
-use common::{net, tls_client, write_cluster};
+use common::{Proc, acceptor_process, net, tls_client, watch, write_cluster};
 use ed25519_dalek::SigningKey;
 use futures_util::StreamExt as _;
 use hetpaxos_config::{Role, load_acceptor, load_client};
 use hetpaxos_config_gen::{add_client, homogeneous};
 use hetpaxos_learner::LearnerEvent;
-use hetpaxos_messages::{Ed25519ProposalSigner, Limits, Message, ProposerId, wire};
+use hetpaxos_messages::{Ed25519ProposalSigner, Message, ProposerId, wire};
 use hetpaxos_node::local::LocalCluster;
 use hetpaxos_node::{now_nanos, spawn_learner, spawn_proposer};
 use hetpaxos_proposer::ProposerConfig;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const ACCEPTOR: &str = env!("CARGO_BIN_EXE_hetpaxos-acceptor");
 const LEARNER: &str = env!("CARGO_BIN_EXE_hetpaxos-learner");
 const PROPOSER: &str = env!("CARGO_BIN_EXE_hetpaxos-proposer");
 
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("hp-security-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// A child process killed when dropped.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts acceptor `name` of the cluster in `dir`, stderr to `DIR/<name>.log`.
 fn acceptor(dir: &Path, name: &str, extra: &[&str]) -> Proc {
-    let log = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
-    Proc(
-        Command::new(ACCEPTOR)
-            .args([
-                "--config",
-                dir.join(format!("{name}.json")).to_str().unwrap(),
-            ])
-            .args(extra)
-            .env("RUST_LOG", "warn,hetpaxos_node::roles=debug")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap(),
-    )
+    acceptor_process(dir, name, extra, "warn,hetpaxos_node::roles=debug")
+}
+
+fn tmpdir(tag: &str) -> PathBuf {
+    common::tmpdir("security", tag)
 }
 
 fn acceptors(dir: &Path, extra: &[&str]) -> Vec<Proc> {
@@ -281,22 +253,7 @@ async fn a_flooding_proposer_does_not_stop_decisions() {
     let signer = flooder.proposal_signer().unwrap();
     let cluster = local.cluster.clone();
     // Watch everything acceptor A sends, as the learner.
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let sink = seen.clone();
-    let (c2, lk) = (cluster.clone(), local.learner.key().clone());
-    let watcher = tokio::spawn(async move {
-        let mut c = tls_client(&c2, &lk, 0).await.unwrap();
-        let mut inbound = c
-            .exchange(futures_util::stream::pending())
-            .await
-            .unwrap()
-            .into_inner();
-        while let Some(Ok(pb)) = inbound.next().await {
-            sink.lock()
-                .unwrap()
-                .push(wire::from_proto(pb, &Limits::default()).unwrap());
-        }
-    });
+    let (seen, watcher) = watch(&cluster, local.learner.key(), 0);
     let mut floods = Vec::new();
     for i in 0..cluster.keys.len() {
         let (c2, key, signer) = (cluster.clone(), flooder.key().clone(), signer.clone());

@@ -77,3 +77,83 @@ pub async fn tls_client(
         endpoint.connect().await?,
     ))
 }
+
+/// A fresh, empty directory for one test: `hp-<kind>-<tag>-<pid>`.
+pub fn tmpdir(kind: &str, tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("hp-{kind}-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A child process, killed (SIGKILL) when dropped.
+pub struct Proc(pub std::process::Child);
+
+impl Proc {
+    /// Kills it and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Starts the `hetpaxos-acceptor` binary for acceptor `name` of the cluster
+/// in `dir` with `extra` arguments and `RUST_LOG=rust_log`, its stderr
+/// appended to `DIR/<name>.log` (across restarts).
+pub fn acceptor_process(dir: &Path, name: &str, extra: &[&str], rust_log: &str) -> Proc {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(format!("{name}.log")))
+        .unwrap();
+    Proc(
+        std::process::Command::new(env!("CARGO_BIN_EXE_hetpaxos-acceptor"))
+            .args([
+                "--config",
+                dir.join(format!("{name}.json")).to_str().unwrap(),
+            ])
+            .args(extra)
+            .env("RUST_LOG", rust_log)
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// Everything acceptor `acceptor` sends on a stream of its own, opened with
+/// `key` (a learner's, say): the messages so far, and the task collecting
+/// them (abort it when done).
+pub fn watch(
+    cluster: &hetpaxos_config::Cluster,
+    key: &ed25519_dalek::SigningKey,
+    acceptor: usize,
+) -> (
+    std::sync::Arc<std::sync::Mutex<Vec<hetpaxos_messages::Message>>>,
+    tokio::task::JoinHandle<()>,
+) {
+    use futures_util::StreamExt as _;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let (cluster, key) = (cluster.clone(), key.clone());
+    let task = tokio::spawn(async move {
+        let mut client = tls_client(&cluster, &key, acceptor).await.unwrap();
+        let mut inbound = client
+            .exchange(futures_util::stream::pending())
+            .await
+            .unwrap()
+            .into_inner();
+        let limits = hetpaxos_messages::Limits::default();
+        while let Some(Ok(pb)) = inbound.next().await {
+            let m = hetpaxos_messages::wire::from_proto(pb, &limits).unwrap();
+            sink.lock().unwrap().push(m);
+        }
+    });
+    (seen, task)
+}
