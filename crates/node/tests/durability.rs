@@ -70,7 +70,7 @@ async fn a_failed_sync_stops_the_acceptor_before_it_sends() {
         Wal::open_with(Box::new(f), "injected.wal".into()).unwrap()
     };
     let (log, records) = AcceptorLog::on_wal(wal, &payloads).unwrap();
-    let opened = recover_acceptor(&setup, log, records).unwrap();
+    let opened = recover_acceptor(&setup, log, records, Default::default()).unwrap();
     let listener = hetpaxos_node::bind(setup.address()).await.unwrap();
     let mut a = serve_acceptor(opened, listener, net()).unwrap();
 

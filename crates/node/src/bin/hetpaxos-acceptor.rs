@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 use clap::Parser;
+use hetpaxos_acceptor::AcceptorLimits;
 use hetpaxos_node::{NetConfig, Storage};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +31,12 @@ struct Args {
     /// and may equivocate: for throw-away experiments only.
     #[arg(long)]
     in_memory: bool,
+    /// Least time between two ballots of one proposer that this acceptor
+    /// joins, in milliseconds of ballot timestamps (a proposer's other 1as are
+    /// stored and relayed, not joined): so that a faulty proposer cannot
+    /// pre-empt every ballot.
+    #[arg(long, value_name = "MS", default_value_t = 50)]
+    proposal_interval_ms: u64,
     /// Plaintext and unauthenticated, for local experiments only: every node
     /// of the cluster must run with it (a node without it refuses to talk to
     /// one with it, with an error saying so).
@@ -56,7 +63,11 @@ fn main() -> ExitCode {
         };
         // The data directory first: a second process on it is refused with
         // the lock holder named, before it could fail on the port.
-        let opened = hetpaxos_node::open_acceptor(&setup, &storage)?;
+        let limits = AcceptorLimits {
+            min_proposal_interval: args.proposal_interval_ms.saturating_mul(1_000_000),
+            ..AcceptorLimits::default()
+        };
+        let opened = hetpaxos_node::open_acceptor(&setup, &storage, limits)?;
         let addr = args.listen.unwrap_or_else(|| setup.address().to_string());
         let listener = hetpaxos_node::bind(&addr).await?;
         if args.insecure {

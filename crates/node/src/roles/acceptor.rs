@@ -103,12 +103,18 @@ pub struct OpenedAcceptor {
     effects: Vec<hetpaxos_acceptor::Effect>,
 }
 
-/// Opens the acceptor's log in `storage` and recovers the acceptor from it.
+/// Opens the acceptor's log in `storage` and recovers the acceptor from it,
+/// with `limits` (e.g. [`AcceptorLimits::min_proposal_interval`]; changing
+/// them between restarts is safe: recovery never re-signs a logged message).
 /// Fails when the data directory is locked by another process, belongs to
 /// another key or cluster, or holds a damaged log.
-pub fn open_acceptor(setup: &AcceptorSetup, storage: &Storage) -> anyhow::Result<OpenedAcceptor> {
+pub fn open_acceptor(
+    setup: &AcceptorSetup,
+    storage: &Storage,
+    limits: AcceptorLimits,
+) -> anyhow::Result<OpenedAcceptor> {
     let (log, records) = AcceptorLog::open(setup, storage)?;
-    recover_acceptor(setup, log, records)
+    recover_acceptor(setup, log, records, limits)
 }
 
 /// Recovers the acceptor of `setup` from `records`, read from `log`.
@@ -116,6 +122,7 @@ pub fn recover_acceptor(
     setup: &AcceptorSetup,
     log: AcceptorLog,
     records: Vec<Record>,
+    limits: AcceptorLimits,
 ) -> anyhow::Result<OpenedAcceptor> {
     let cluster = &setup.cluster;
     let recovered = records.len();
@@ -123,7 +130,7 @@ pub fn recover_acceptor(
         cluster.graph.clone(),
         setup.signer(),
         cluster.verifier(),
-        AcceptorLimits::default(),
+        limits,
         records,
     )
     .with_context(|| format!("cannot recover acceptor {} from its log", setup.name))?;
@@ -143,14 +150,18 @@ pub fn recover_acceptor(
     })
 }
 
-/// [`open_acceptor`], then [`serve_acceptor`].
+/// [`open_acceptor`] with the default limits, then [`serve_acceptor`].
 pub fn start_acceptor(
     setup: &AcceptorSetup,
     storage: &Storage,
     listener: TcpListener,
     net: NetConfig,
 ) -> anyhow::Result<AcceptorHandle> {
-    serve_acceptor(open_acceptor(setup, storage)?, listener, net)
+    serve_acceptor(
+        open_acceptor(setup, storage, AcceptorLimits::default())?,
+        listener,
+        net,
+    )
 }
 
 /// Serves a recovered acceptor on `listener` (mutual TLS pinned to the
