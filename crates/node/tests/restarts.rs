@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{Proc, acceptor_process, red_blue, write_cluster};
+use common::{Proc, acceptor_process, proposer_process, red_blue, write_cluster};
 use hetpaxos_config::{Role, load_acceptor, load_client};
 use hetpaxos_config_gen::homogeneous;
 use hetpaxos_messages::{Message, Unsigned, wire};
@@ -25,7 +25,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const LEARNER: &str = env!("CARGO_BIN_EXE_hetpaxos-learner");
-const PROPOSER: &str = env!("CARGO_BIN_EXE_hetpaxos-proposer");
 
 /// Kills per graph (two graphs: at least 30 in the run).
 fn kills_per_graph() -> usize {
@@ -101,24 +100,6 @@ fn start_acceptor(dir: &Path, name: &str) -> Proc {
     acceptor_process(dir, name, &[], "warn,hetpaxos_node::roles=info")
 }
 
-fn start_proposer(dir: &Path, value: &str) -> Proc {
-    Proc(
-        Command::new(PROPOSER)
-            .args([
-                "--config",
-                dir.join("proposer.json").to_str().unwrap(),
-                "--value",
-                value,
-                "--forever",
-            ])
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
-}
-
 /// A fresh directory with the configs of `desc` on free loopback ports.
 fn setup(tag: &str, desc: &GraphDescription) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("hp-restarts-{tag}-{}", std::process::id()));
@@ -179,7 +160,10 @@ async fn kill_and_restart(tag: &str, desc: GraphDescription, seed: u64) -> usize
         .map(|n| Some(start_acceptor(&dir, n)))
         .collect();
     let learner = LearnerProc::start(&dir, false);
-    let proposers = [start_proposer(&dir, "left"), start_proposer(&dir, "right")];
+    let proposers = [
+        proposer_process(&dir, "left", &["--forever"]),
+        proposer_process(&dir, "right", &["--forever"]),
+    ];
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let mut kills = 0;
     while kills < kills_per_graph() {

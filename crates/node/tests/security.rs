@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Proc, acceptor_process, net, tls_client, watch, write_cluster};
+use common::{Proc, acceptor_process, net, proposer_process, tls_client, watch, write_cluster};
 use ed25519_dalek::SigningKey;
 use futures_util::StreamExt as _;
 use hetpaxos_config::{Role, load_acceptor, load_client};
@@ -19,11 +19,10 @@ use hetpaxos_node::local::LocalCluster;
 use hetpaxos_node::{now_nanos, spawn_learner, spawn_proposer};
 use hetpaxos_proposer::ProposerConfig;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 const LEARNER: &str = env!("CARGO_BIN_EXE_hetpaxos-learner");
-const PROPOSER: &str = env!("CARGO_BIN_EXE_hetpaxos-proposer");
 
 /// Starts acceptor `name` of the cluster in `dir`, stderr to `DIR/<name>.log`.
 fn acceptor(dir: &Path, name: &str, extra: &[&str]) -> Proc {
@@ -66,24 +65,6 @@ fn learner(dir: &Path, config: &str, extra: &[&str]) -> Output {
         .unwrap()
 }
 
-fn propose(dir: &Path, extra: &[&str]) -> Proc {
-    Proc(
-        Command::new(PROPOSER)
-            .args([
-                "--config",
-                dir.join("proposer.json").to_str().unwrap(),
-                "--value",
-                "v",
-            ])
-            .args(extra)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
-}
-
 /// A cluster from the generator decides over TLS with no option at all, and
 /// with --insecure on every node too.
 #[test]
@@ -92,7 +73,7 @@ fn generated_clusters_decide_with_tls_and_with_insecure_everywhere() {
         let d = tmpdir(if extra.is_empty() { "tls" } else { "insecure" });
         write_cluster(&d, &homogeneous(4, 1).unwrap());
         let _acceptors = acceptors(&d, extra);
-        let _proposer = propose(&d, extra);
+        let _proposer = proposer_process(&d, "v", extra);
         let mut args = vec!["--timeout", "20"];
         args.extend_from_slice(extra);
         let out = learner(&d, "learner.json", &args);

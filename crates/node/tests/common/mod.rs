@@ -127,6 +127,22 @@ pub fn acceptor_process(dir: &Path, name: &str, extra: &[&str], rust_log: &str) 
     )
 }
 
+/// Starts the `hetpaxos-proposer` binary of the cluster in `dir`
+/// (`DIR/proposer.json`) proposing `value`, with `extra` arguments.
+pub fn proposer_process(dir: &Path, value: &str, extra: &[&str]) -> Proc {
+    Proc(
+        std::process::Command::new(env!("CARGO_BIN_EXE_hetpaxos-proposer"))
+            .args(["--config", dir.join("proposer.json").to_str().unwrap()])
+            .args(["--value", value])
+            .args(extra)
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
 /// Everything acceptor `acceptor` sends on a stream of its own, opened with
 /// `key` (a learner's, say): the messages so far, and the task collecting
 /// them (abort it when done).
