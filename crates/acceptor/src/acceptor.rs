@@ -10,6 +10,11 @@ use hetpaxos_quorums::{AcceptorId, LearnerGraph, LearnerSet};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
+/// Most messages of one signer proven to equivocate (forked in the store)
+/// that `recent` holds: two are the proof; more would only let the
+/// equivocator widen every later honest message.
+pub const MAX_FORKED_IN_RECENT: usize = 2;
+
 /// The acceptor state machine.
 #[derive(Clone)]
 pub struct Acceptor {
@@ -278,13 +283,13 @@ impl Acceptor {
     }
 
     /// Bookkeeping of an accepted message from someone else: whether it
-    /// enters `recent`. A stale 1a does not (D11), nor does a 1a of a
+    /// enters `recent` (see [`Acceptor::enter_recent`] for its bound). A stale 1a does not (D11), nor does a 1a of a
     /// proposer that this acceptor joined less than
     /// [`AcceptorLimits::min_proposal_interval`] earlier (by their ballot
     /// timestamps): both are accepted and relayed only.
     pub(crate) fn note_accepted(&mut self, idx: NodeIdx) -> bool {
         let facts = self.store.facts_at(idx);
-        let (id, kind, ballot) = (facts.id(), facts.kind(), facts.ballot());
+        let (kind, ballot) = (facts.kind(), facts.ballot());
         if kind == Kind::OneA {
             if self.max_ballot.is_some_and(|b| b >= ballot) {
                 return false; // A stale 1a: accepted and relayed only (D11).
@@ -306,6 +311,40 @@ impl Acceptor {
                 self.joined.insert(p, ballot.timestamp);
             }
             self.max_ballot = Some(ballot);
+        }
+        self.enter_recent(idx)
+    }
+
+    /// Puts the accepted message `idx` into `recent`, keeping `recent` an
+    /// antichain of at most `1 + 2n` entries ("Bounded `recent`" in the crate
+    /// documentation): a signed message drops every signed member of
+    /// `recent` in its `Tran`; a 1a drops the older 1as; a signer proven to
+    /// equivocate keeps at most [`MAX_FORKED_IN_RECENT`] messages there.
+    /// Returns whether it entered.
+    fn enter_recent(&mut self, idx: NodeIdx) -> bool {
+        let facts = self.store.facts_at(idx);
+        let id = facts.id();
+        let store = &self.store;
+        match facts.signer() {
+            None => {
+                self.recent
+                    .retain(|r| store.get(r).is_some_and(|m| m.signer().is_some()));
+            }
+            Some(s) => {
+                if store.is_forked(s)
+                    && self
+                        .recent
+                        .iter()
+                        .filter(|r| store.get(r).and_then(Message::signer) == Some(s))
+                        .count()
+                        >= MAX_FORKED_IN_RECENT
+                {
+                    return false;
+                }
+                self.recent.retain(|r| {
+                    store.get(r).and_then(Message::signer).is_none() || !facts.has_in_history(*r)
+                });
+            }
         }
         self.recent.insert(id);
         true

@@ -77,6 +77,28 @@
 //!   fork its chain. Halting only removes messages, so it cannot break safety;
 //!   it changes no derived fact.
 //!
+//! # Bounded `recent`
+//! TR Fig. 3 references every message received since the last own message.
+//! The acceptor references fewer, with the same `Tran`, so that a Byzantine
+//! peer cannot make its messages grow (past the wire limit, which would mute
+//! it) nor every step cost O(history):
+//! - a signed message entering `recent` removes the signed members already
+//!   in its `Tran` (they stay in the new message's `Tran` through it), so
+//!   `recent` is an antichain: at most one message per signer that never
+//!   equivocated;
+//! - a new highest 1a removes the older 1as (now stale: D11);
+//! - of a signer the store has proven to equivocate, at most
+//!   [`MAX_FORKED_IN_RECENT`] messages are kept; its further messages are
+//!   accepted and relayed only, like stale 1as.
+//!
+//! So `recent` holds at most `1 + 2n` messages for `n` acceptors. The first
+//! two rules leave the next own message's `Tran` unchanged, and with it every
+//! derived fact: `Get1a` stays a direct reference (1as are only removed when
+//! stale), and D4 only looks at fewer direct references. The third is what
+//! the acceptor would do had the equivocator never sent it those messages,
+//! which a Byzantine sender may always do; it changes no fact of any received
+//! message. None of the rules can break safety.
+//!
 //! See `spec/README.md` for the traceability table.
 #![forbid(unsafe_code)]
 
@@ -86,6 +108,6 @@ mod io;
 mod recover;
 mod state_eq;
 
-pub use acceptor::Acceptor;
+pub use acceptor::{Acceptor, MAX_FORKED_IN_RECENT};
 pub use io::{AcceptorLimits, Effect, Halt, Input, LogPosition, Record};
 pub use recover::RecoveryError;
