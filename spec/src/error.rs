@@ -51,6 +51,7 @@ impl NotWellFormed {
                 NotWellFormed::MissingRefs(_) | NotWellFormed::IllFormedRef(_),
                 Rejection::MissingRefs(_),
             ) => true,
+            (NotWellFormed::IllFormedRef(_), Rejection::RefersToRejected(_)) => true,
             (NotWellFormed::NoBallot, Rejection::IllFormed(IllFormed::NoBallot)) => true,
             (
                 NotWellFormed::OneBSameBallot { .. },

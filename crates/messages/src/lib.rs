@@ -32,7 +32,7 @@ pub use hash::{Hash32, MessageId, ValueHash};
 pub use message::{
     Body, Message, Proposal, ProposalSignature, SignedRefs, Unsigned, proposal_id, signed_id,
 };
-pub use pending::{Delivery, Pending, PendingLimits};
+pub use pending::{BYTES_PER_MISSING_REF, Delivery, Pending, PendingDrops, PendingLimits};
 pub use refusal::Refusal;
 pub use store::{
     Candidate, Facts, IllFormed, Kind, MAX_SEQ, MAX_UNBURIED, MessageStore, NodeIdx, Rejection,

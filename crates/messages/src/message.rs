@@ -212,6 +212,14 @@ impl Message {
     pub fn refs(&self) -> &[MessageId] {
         self.as_signed().map_or(&[], SignedRefs::refs)
     }
+
+    /// The memory a copy of this message holds, approximately: a fixed part
+    /// (id, signature, bookkeeping), its references and its value. For
+    /// charging buffers.
+    pub fn approx_bytes(&self) -> usize {
+        let value = self.as_proposal().map_or(0, |p| p.value().len());
+        160 + std::mem::size_of_val(self.refs()) + value
+    }
 }
 
 impl PartialEq for Message {

@@ -1,7 +1,7 @@
 //! Why a received message was refused, as a type (for logs and counters).
 
 use crate::crypto::SignatureError;
-use crate::store::Rejection;
+use crate::store::{IllFormed, Rejection};
 use thiserror::Error;
 
 /// Why a state machine refused a received message. Duplicates and messages
@@ -21,7 +21,9 @@ impl Refusal {
     pub fn class(&self) -> &'static str {
         match self {
             Refusal::Signature(_) => "signature",
+            Refusal::Store(Rejection::IllFormed(IllFormed::ResourceLimit(_))) => "resource_limit",
             Refusal::Store(Rejection::IllFormed(_)) => "ill_formed",
+            Refusal::Store(Rejection::RefersToRejected(_)) => "refers_to_ill_formed",
             Refusal::Store(_) => "other",
         }
     }

@@ -37,6 +37,10 @@ pub enum Rejection {
     /// Some references are not (yet) known: buffer and retry later.
     #[error("{} unknown reference(s)", .0.len())]
     MissingRefs(Vec<MessageId>),
+    /// It references a message known to be ill-formed (remembered by
+    /// [`Pending`](crate::Pending)), so no honest party can ever accept it.
+    #[error("references {0}, which is ill-formed")]
+    RefersToRejected(MessageId),
     /// Not well-formed: honest parties ignore it.
     #[error("ill-formed: {0}")]
     IllFormed(IllFormed),
