@@ -117,11 +117,7 @@ impl MessageStore {
         }
         let mut front: Vec<Front> = Vec::with_capacity(n);
         for s in self.graph.acceptor_ids() {
-            let candidates: Vec<NodeIdx> = ref_idx
-                .iter()
-                .flat_map(|&r| self.node(r).d.front[s.index()].as_slice().iter().copied())
-                .collect();
-            let f = self.antichain(s, candidates);
+            let f = self.merge_fronts(s, ref_idx.iter().map(|&r| &self.node(r).d.front[s.index()]));
             if f.as_slice().len() > 1 {
                 caught.insert(s);
             }
