@@ -105,6 +105,13 @@ impl Acceptor {
             .filter(|m| !self.outbox.iter().any(|(_, o)| o.id() == m.id()))
     }
 
+    /// The accepted message `id`, if it may leave the process (it is not an
+    /// own message still waiting for durability): to answer a peer's fetch.
+    pub fn sendable_message(&self, id: &MessageId) -> Option<&Message> {
+        let m = self.store.get(id)?;
+        (!self.outbox.iter().any(|(_, o)| o.id() == *id)).then_some(m)
+    }
+
     /// Messages waiting for references (read-only).
     pub fn pending(&self) -> &Pending {
         &self.pending

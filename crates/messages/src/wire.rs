@@ -87,6 +87,9 @@ pub enum DecodeError {
     /// A signer index beyond any possible cluster.
     #[error("signer index {0} is out of range")]
     SignerOutOfRange(u32),
+    /// A request ([`pb::Want`]), not a consensus message.
+    #[error("a request for messages, not a consensus message")]
+    NotAMessage,
     /// A signature that is not 64 bytes.
     #[error("signature must be 64 bytes, got {0}")]
     BadSignatureLength(usize),
@@ -136,6 +139,7 @@ pub fn from_proto(pb: pb::ConsensusMessage, limits: &Limits) -> Result<Message, 
             Message::proposal_checked(ballot, Bytes::from(p.value), signed)
                 .ok_or(DecodeError::ValueHashMismatch)
         }
+        pb::consensus_message::Kind::Want(_) => Err(DecodeError::NotAMessage),
         pb::consensus_message::Kind::Signed(s) => {
             if s.refs.len() > limits.max_refs {
                 return Err(DecodeError::TooManyRefs {

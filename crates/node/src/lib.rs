@@ -34,8 +34,10 @@
 pub mod acceptor_log;
 pub mod chaos;
 pub mod cli;
+pub mod fetch;
 pub mod local;
 mod net;
+pub mod pace;
 mod roles;
 pub mod tls;
 mod transport;

@@ -1,16 +1,20 @@
 //! Connections: the acceptor service, connectors to acceptors, and the hub
 //! of outbound queues owned by a role task.
 
+use crate::fetch::{FetchLimits, MAX_WANT_IDS, PeerId};
+use crate::pace::{Bucket, Rate};
 use crate::rpc::acceptor_client::AcceptorClient;
 use crate::rpc::acceptor_server;
 use crate::tls::{PinnedServer, TlsIdentity};
 use crate::transport::PeerInfo;
 use futures_util::StreamExt as _;
 use hetpaxos_config::{Cluster, Member, Role};
-use hetpaxos_messages::{Limits, Message, ProposerId, wire};
+use hetpaxos_messages::{Hash32, Limits, Message, MessageId, ProposerId, wire};
 use hetpaxos_proto::v1 as pb;
+use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
@@ -43,11 +47,26 @@ pub struct NetConfig {
     pub keepalive_interval: Duration,
     /// A connection whose ping is not answered within this is closed.
     pub keepalive_timeout: Duration,
+    /// Messages (and ids asked for) one stream may send per second; beyond
+    /// it the stream is read more slowly (HTTP/2 flow control pushes back).
+    pub peer_messages: Rate,
+    /// Bytes one stream may send per second, likewise.
+    pub peer_bytes: Rate,
+    /// Messages per second on a proposer's stream (it sends only 1as).
+    pub proposer_messages: Rate,
+    /// New streams one member (or, with `--insecure`, one IP address) may
+    /// open per second: each costs this node a replay of its history.
+    pub stream_opens: Rate,
+    /// Fetching missing references.
+    pub fetch: FetchLimits,
 }
 
 impl Default for NetConfig {
     /// 100 ms doubling up to 5 s; 4,096-message queues; TLS; 5 s connect and
-    /// handshake timeouts; a ping every 10 s, 20 s to answer.
+    /// handshake timeouts; a ping every 10 s, 20 s to answer; per stream
+    /// 20,000 messages and 64 MiB per second (a proposer's: 100 messages);
+    /// 8 new streams per member at once, then one per 2 s; fetches as
+    /// [`FetchLimits::default`].
     fn default() -> Self {
         Self {
             backoff_initial: Duration::from_millis(100),
@@ -60,28 +79,74 @@ impl Default for NetConfig {
             handshake_timeout: Duration::from_secs(5),
             keepalive_interval: Duration::from_secs(10),
             keepalive_timeout: Duration::from_secs(20),
+            peer_messages: Rate::per_second(20_000.0),
+            peer_bytes: Rate::per_second(f64::from(64u32 << 20)),
+            proposer_messages: Rate::per_second(100.0),
+            stream_opens: Rate {
+                per_sec: 0.5,
+                burst: 8.0,
+            },
+            fetch: FetchLimits::default(),
         }
     }
 }
 
+static NEXT_PEER: AtomicU64 = AtomicU64::new(1);
+
 /// What a role task receives.
 pub(crate) enum Event {
-    /// A decoded message from some stream.
-    Message(Message),
+    /// A decoded message from a stream.
+    Message {
+        /// The stream.
+        from: PeerId,
+        /// The message.
+        message: Message,
+    },
+    /// A stream asks for messages by id (at most [`MAX_WANT_IDS`]).
+    Want {
+        /// The stream, to answer on.
+        from: PeerId,
+        /// The ids.
+        ids: Vec<MessageId>,
+    },
     /// A new stream: reply with the replay, then keep the peer.
     Peer(Registration),
 }
 
+/// What a role task sends on a stream.
+#[derive(Clone, Debug)]
+pub(crate) enum Outbound {
+    /// A consensus message.
+    Message(Message),
+    /// A request for messages by id.
+    Want(Vec<MessageId>),
+}
+
+impl Outbound {
+    fn to_proto(&self) -> pb::ConsensusMessage {
+        match self {
+            Outbound::Message(m) => wire::to_proto(m),
+            Outbound::Want(ids) => pb::ConsensusMessage {
+                kind: Some(pb::consensus_message::Kind::Want(pb::Want {
+                    ids: ids.iter().map(|i| i.0.as_bytes().to_vec()).collect(),
+                })),
+            },
+        }
+    }
+}
+
 /// A new stream asking to be served.
 pub(crate) struct Registration {
-    tx: mpsc::Sender<Message>,
+    id: PeerId,
+    tx: mpsc::Sender<Outbound>,
     kill: oneshot::Sender<()>,
     replay: oneshot::Sender<Vec<Message>>,
     label: String,
 }
 
 struct Peer {
-    tx: mpsc::Sender<Message>,
+    id: PeerId,
+    tx: mpsc::Sender<Outbound>,
     /// Dropping this closes the connection.
     _kill: oneshot::Sender<()>,
     label: String,
@@ -98,6 +163,7 @@ impl Hub {
     pub(crate) fn add(&mut self, reg: Registration, replay: Vec<Message>) {
         if reg.replay.send(replay).is_ok() {
             self.peers.push(Peer {
+                id: reg.id,
                 tx: reg.tx,
                 _kill: reg.kill,
                 label: reg.label,
@@ -105,9 +171,44 @@ impl Hub {
         }
     }
 
+    /// The streams kept, oldest first.
+    pub(crate) fn ids(&self) -> Vec<PeerId> {
+        self.peers.iter().map(|p| p.id).collect()
+    }
+
+    /// Sends the requests for missing references, at most
+    /// [`MAX_WANT_IDS`] ids per request.
+    pub(crate) fn send_asks(&mut self, asks: &mut crate::fetch::Asks) {
+        for (peer, ids) in std::mem::take(asks) {
+            for chunk in ids.chunks(MAX_WANT_IDS) {
+                self.send_to(peer, Outbound::Want(chunk.to_vec()));
+            }
+        }
+    }
+
+    /// Queues `out` on stream `to`; drops the stream if it is full. Returns
+    /// whether it was queued.
+    pub(crate) fn send_to(&mut self, to: PeerId, out: Outbound) -> bool {
+        let Some(i) = self.peers.iter().position(|p| p.id == to) else {
+            return false;
+        };
+        match self.peers[i].tx.try_send(out) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                warn!(peer = %self.peers[i].label, "outbound queue full: dropping the connection");
+                self.peers.swap_remove(i);
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.peers.swap_remove(i);
+                false
+            }
+        }
+    }
+
     /// Queues `m` on every stream; drops streams that are full or closed.
     pub(crate) fn broadcast(&mut self, m: &Message) {
-        self.peers.retain(|p| match p.tx.try_send(m.clone()) {
+        self.peers.retain(|p| match p.tx.try_send(Outbound::Message(m.clone())) {
             Ok(()) => {
                 debug!(peer = %p.label, id = %m.id().0, "send");
                 true
@@ -124,17 +225,27 @@ impl Hub {
     }
 }
 
-/// Registers a new stream with the role task; returns the live queue, the
-/// kill signal and the replay.
+/// A stream registered with its role task.
+struct Registered {
+    id: PeerId,
+    rx: mpsc::Receiver<Outbound>,
+    kill: oneshot::Receiver<()>,
+    replay: Vec<Message>,
+}
+
+/// Registers a new stream with the role task; returns its id, the live
+/// queue, the kill signal and the replay.
 async fn register(
     events: &mpsc::Sender<Event>,
     net: &NetConfig,
     label: String,
-) -> Option<(mpsc::Receiver<Message>, oneshot::Receiver<()>, Vec<Message>)> {
+) -> Option<Registered> {
     let (tx, rx) = mpsc::channel(net.peer_queue);
     let (kill, kill_rx) = oneshot::channel();
     let (replay, replay_rx) = oneshot::channel();
+    let id = PeerId(NEXT_PEER.fetch_add(1, Ordering::Relaxed));
     let reg = Registration {
+        id,
         tx,
         kill,
         replay,
@@ -142,16 +253,21 @@ async fn register(
     };
     events.send(Event::Peer(reg)).await.ok()?;
     let replay = replay_rx.await.ok()?;
-    Some((rx, kill_rx, replay))
+    Some(Registered {
+        id,
+        rx,
+        kill: kill_rx,
+        replay,
+    })
 }
 
 fn outbound(
     replay: Vec<Message>,
-    rx: mpsc::Receiver<Message>,
+    rx: mpsc::Receiver<Outbound>,
 ) -> impl futures_util::Stream<Item = pb::ConsensusMessage> + Send + 'static {
-    futures_util::stream::iter(replay)
+    futures_util::stream::iter(replay.into_iter().map(Outbound::Message))
         .chain(ReceiverStream::new(rx))
-        .map(|m| wire::to_proto(&m))
+        .map(|o| o.to_proto())
 }
 
 /// What an acceptor takes from a stream, by who authenticated on it.
@@ -179,42 +295,83 @@ impl Takes {
     }
 }
 
+/// One stream's reading side: who it is, what it may send, how fast.
+pub(crate) struct Inbound<'a> {
+    pub(crate) from: PeerId,
+    pub(crate) label: &'a str,
+    pub(crate) takes: Takes,
+    pub(crate) events: &'a mpsc::Sender<Event>,
+    pub(crate) net: &'a NetConfig,
+}
+
 /// Reads a stream into the inbox until it ends, fails, or is killed, taking
-/// only what `takes` admits. Returns `Err` with a description when the stream
-/// failed.
+/// only what `takes` admits, at most as fast as the stream's rates (beyond
+/// them it is read more slowly). Returns `Err` with a description when the
+/// stream failed.
 async fn pump(
     mut inbound: Streaming<pb::ConsensusMessage>,
     mut kill: oneshot::Receiver<()>,
-    events: &mpsc::Sender<Event>,
-    limits: &Limits,
-    label: &str,
-    takes: Takes,
+    me: Inbound<'_>,
 ) -> Result<(), String> {
+    let Inbound {
+        from,
+        label,
+        takes,
+        events,
+        net,
+    } = me;
     let mut refused = 0u64;
+    let mut messages = Bucket::new(match takes {
+        Takes::ProposalsOf(_) => net.proposer_messages,
+        _ => net.peer_messages,
+    });
+    let mut bytes = Bucket::new(net.peer_bytes);
     loop {
-        tokio::select! {
+        let next = tokio::select! {
             _ = &mut kill => return Ok(()),
-            next = inbound.message() => match next {
-                Ok(Some(pb)) => match wire::from_proto(pb, limits) {
-                    Ok(m) if !takes.admits(&m) => {
-                        refused += 1;
-                        if refused == 1 {
-                            warn!(peer = %label, id = %m.id().0, "dropped a message this peer may not send (further ones at debug level)");
-                        } else {
-                            debug!(peer = %label, id = %m.id().0, refused, "dropped a message this peer may not send");
-                        }
+            next = inbound.message() => next,
+        };
+        let pb = match next {
+            Ok(Some(pb)) => pb,
+            Ok(None) => return Ok(()),
+            Err(status) => return Err(status.message().to_string()),
+        };
+        let event = match pb.kind {
+            Some(pb::consensus_message::Kind::Want(w)) => {
+                let ids: Vec<MessageId> = w
+                    .ids
+                    .iter()
+                    .take(MAX_WANT_IDS)
+                    .filter_map(|b| Hash32::from_slice(b).map(MessageId))
+                    .collect();
+                messages.take(ids.len() as f64).await;
+                Event::Want { from, ids }
+            }
+            _ => match wire::from_proto(pb, &net.limits) {
+                Ok(m) if !takes.admits(&m) => {
+                    refused += 1;
+                    if refused == 1 {
+                        warn!(peer = %label, id = %m.id().0, "dropped a message this peer may not send (further ones at debug level)");
+                    } else {
+                        debug!(peer = %label, id = %m.id().0, refused, "dropped a message this peer may not send");
                     }
-                    Ok(m) => {
-                        debug!(peer = %label, id = %m.id().0, "receive");
-                        if events.send(Event::Message(m)).await.is_err() {
-                            return Ok(());
-                        }
-                    }
-                    Err(e) => debug!(peer = %label, error = %e, "dropped an undecodable message"),
-                },
-                Ok(None) => return Ok(()),
-                Err(status) => return Err(status.message().to_string()),
+                    continue;
+                }
+                Ok(m) => {
+                    debug!(peer = %label, id = %m.id().0, "receive");
+                    messages.take(1.0).await;
+                    bytes.take(m.approx_bytes() as f64).await;
+                    Event::Message { from, message: m }
+                }
+                Err(e) => {
+                    debug!(peer = %label, error = %e, "dropped an undecodable message");
+                    messages.take(1.0).await;
+                    continue;
+                }
             },
+        };
+        if events.send(event).await.is_err() {
+            return Ok(());
         }
     }
 }
@@ -244,6 +401,38 @@ pub(crate) struct Service {
     pub(crate) events: mpsc::Sender<Event>,
     pub(crate) net: NetConfig,
     pub(crate) cluster: Arc<Cluster>,
+    /// New-stream allowance per member (or IP address, insecure).
+    pub(crate) opens: Mutex<HashMap<String, Bucket>>,
+}
+
+/// Most members (or addresses) whose new-stream allowance is tracked; past
+/// it the table starts afresh (only reachable with `--insecure`).
+const MAX_TRACKED_OPENERS: usize = 4096;
+
+impl Service {
+    /// The service of a role task.
+    pub(crate) fn new(events: mpsc::Sender<Event>, net: NetConfig, cluster: Arc<Cluster>) -> Self {
+        Self {
+            events,
+            net,
+            cluster,
+            opens: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether `who` may open another stream now.
+    fn may_open(&self, who: &str) -> bool {
+        let Ok(mut opens) = self.opens.lock() else {
+            return true;
+        };
+        if opens.len() >= MAX_TRACKED_OPENERS && !opens.contains_key(who) {
+            opens.clear();
+        }
+        opens
+            .entry(who.to_string())
+            .or_insert_with(|| Bucket::new(self.net.stream_opens))
+            .try_take(1.0)
+    }
 }
 
 impl Service {
@@ -257,10 +446,17 @@ impl Service {
         let addr = info.map_or_else(|| "?".to_string(), |i| i.addr.to_string());
         let Some(member) = info.and_then(|i| i.member.as_ref()) else {
             // --insecure: nobody is authenticated.
+            let ip = info.map_or_else(|| "?".to_string(), |i| i.addr.ip().to_string());
+            if !self.may_open(&ip) {
+                return Err(too_many_streams(&ip));
+            }
             let who = claim.unwrap_or("unauthenticated");
             return Ok((format!("{who} at {addr} (insecure)"), Takes::Everything));
         };
         let label = member_label(&self.cluster, member);
+        if !self.may_open(&label) {
+            return Err(too_many_streams(&label));
+        }
         if let Some(claim) = claim
             && claim != label
         {
@@ -285,6 +481,11 @@ impl Service {
     }
 }
 
+fn too_many_streams(who: &str) -> Status {
+    debug!(peer = %who, "refused a new stream: opened too many recently");
+    Status::resource_exhausted("too many new streams recently; retry later")
+}
+
 type OutStream =
     Pin<Box<dyn futures_util::Stream<Item = Result<pb::ConsensusMessage, Status>> + Send>>;
 
@@ -304,18 +505,28 @@ impl acceptor_server::Acceptor for Service {
         let (label, takes) =
             self.admit(request.extensions().get::<PeerInfo>(), claim.as_deref())?;
         let inbound = request.into_inner();
-        let (rx, kill, replay) = register(&self.events, &self.net, label.clone())
+        let reg = register(&self.events, &self.net, label.clone())
             .await
             .ok_or_else(|| Status::unavailable("node is shutting down"))?;
-        debug!(peer = %label, replay = replay.len(), "stream opened");
+        debug!(peer = %label, replay = reg.replay.len(), "stream opened");
         let events = self.events.clone();
-        let limits = self.net.limits;
+        let net = self.net;
+        let from = reg.id;
         tokio::spawn(async move {
-            if let Err(e) = pump(inbound, kill, &events, &limits, &label, takes).await {
+            let me = Inbound {
+                from,
+                label: &label,
+                takes,
+                events: &events,
+                net: &net,
+            };
+            if let Err(e) = pump(inbound, reg.kill, me).await {
                 debug!(peer = %label, error = %e, "stream failed");
             }
         });
-        Ok(Response::new(Box::pin(outbound(replay, rx).map(Ok))))
+        Ok(Response::new(Box::pin(
+            outbound(reg.replay, reg.rx).map(Ok),
+        )))
     }
 }
 
@@ -410,14 +621,16 @@ pub(crate) async fn connector(dial: Dial, events: mpsc::Sender<Event>, net: NetC
             let mut client = AcceptorClient::new(channel)
                 .max_decoding_message_size(net.limits.max_encoded_bytes)
                 .max_encoding_message_size(net.limits.max_encoded_bytes);
-            let Some((rx, kill, replay)) = register(&events, &net, addr.clone()).await else {
+            let Some(reg) = register(&events, &net, addr.clone()).await else {
                 return Ok(None);
             };
-            let mut request = Request::new(outbound(replay, rx));
+            let mut request = Request::new(outbound(reg.replay, reg.rx));
             request.metadata_mut().insert(MEMBER_HEADER, claim.clone());
             let response = client.exchange(request).await.map_err(|s| {
                 let cause = std::error::Error::source(&s).map(chain);
-                let refused = if dial.tls.is_some() {
+                let refused = if s.code() == tonic::Code::ResourceExhausted {
+                    ""
+                } else if dial.tls.is_some() {
                     " (the acceptor closed the connection: is this node's key in its cluster config?)"
                 } else {
                     ""
@@ -428,24 +641,22 @@ pub(crate) async fn connector(dial: Dial, events: mpsc::Sender<Event>, net: NetC
                 }
             })?;
             info!(peer = %addr, "connected");
-            Ok::<_, String>(Some((response.into_inner(), kill)))
+            Ok::<_, String>(Some((response.into_inner(), reg.kill, reg.id)))
         }
         .await;
         match connected {
-            Ok(Some((inbound, kill))) => {
+            Ok(Some((inbound, kill, from))) => {
                 failures = 0;
                 last_warned.clear();
                 backoff = net.backoff_initial;
-                match pump(
-                    inbound,
-                    kill,
-                    &events,
-                    &net.limits,
-                    &addr,
-                    Takes::Everything,
-                )
-                .await
-                {
+                let me = Inbound {
+                    from,
+                    label: &addr,
+                    takes: Takes::Everything,
+                    events: &events,
+                    net: &net,
+                };
+                match pump(inbound, kill, me).await {
                     Ok(()) => info!(peer = %addr, "disconnected"),
                     Err(e) => info!(peer = %addr, error = %e, "disconnected"),
                 }

@@ -10,7 +10,8 @@
 
 use super::{NodeHandle, connectors, deadline, identity, now_nanos, sleep_until};
 use crate::acceptor_log::{AcceptorLog, LogError, Storage};
-use crate::net::{Event, Hub, NetConfig, Service};
+use crate::fetch::{Asks, Fetcher};
+use crate::net::{Event, Hub, NetConfig, Outbound, Service};
 use crate::rpc::acceptor_server::AcceptorServer;
 use crate::tls;
 use crate::transport::{Admission, incoming};
@@ -25,6 +26,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
 
 /// Most inputs handled between two flushes of the log.
@@ -204,6 +206,8 @@ pub fn serve_acceptor(
             acceptor,
             log,
             hub: Hub::default(),
+            fetcher: Fetcher::new(net.fetch),
+            asks: Asks::new(),
             refused: BTreeMap::new(),
             halt: None,
         },
@@ -211,13 +215,9 @@ pub fn serve_acceptor(
         inbox,
         shutdown_rx,
     ));
-    let service = AcceptorServer::new(Service {
-        events: events.clone(),
-        net,
-        cluster: Arc::new(cluster.clone()),
-    })
-    .max_decoding_message_size(net.limits.max_encoded_bytes)
-    .max_encoding_message_size(net.limits.max_encoded_bytes);
+    let service = AcceptorServer::new(Service::new(events.clone(), net, Arc::new(cluster.clone())))
+        .max_decoding_message_size(net.limits.max_encoded_bytes)
+        .max_encoding_message_size(net.limits.max_encoded_bytes);
     let local = listener
         .local_addr()
         .map_or_else(|_| "?".to_string(), |a| a.to_string());
@@ -259,6 +259,9 @@ struct Role {
     acceptor: Acceptor,
     log: AcceptorLog,
     hub: Hub,
+    /// Missing references being fetched, and the requests to send next.
+    fetcher: Fetcher,
+    asks: Asks,
     /// Refused messages, by class.
     refused: BTreeMap<&'static str, u64>,
     halt: Option<Halt>,
@@ -344,11 +347,59 @@ impl Role {
                 self.hub.add(reg, replay);
                 Ok(())
             }
-            Event::Message(m) => {
+            Event::Message { from, message } => {
+                let id = message.id();
                 self.input(Input::Tick { now: now_nanos() })?;
-                self.input(Input::Receive(m))
+                self.input(Input::Receive(message.clone()))?;
+                if self.acceptor.store().contains(&id) {
+                    self.fetcher.arrived(&id);
+                } else if self.acceptor.pending().holds(&id) {
+                    let now = Instant::now();
+                    for r in message.refs() {
+                        if !self.is_known(r) {
+                            self.fetcher.want(*r, from, now, &mut self.asks);
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Event::Want { from, ids } => {
+                for id in ids {
+                    if let Some(m) = self.acceptor.sendable_message(&id) {
+                        let m = m.clone();
+                        if !self.hub.send_to(from, Outbound::Message(m)) {
+                            break;
+                        }
+                    }
+                }
+                Ok(())
             }
         }
+    }
+
+    /// Whether `id` is accepted, held, or known to be ill-formed: not worth
+    /// fetching.
+    fn is_known(&self, id: &MessageId) -> bool {
+        let pending = self.acceptor.pending();
+        self.acceptor.store().contains(id) || pending.holds(id) || pending.is_rejected(id)
+    }
+
+    /// Re-asks for references still missing, and sends the requests.
+    fn fetch(&mut self) {
+        if !self.fetcher.is_empty() {
+            let peers = self.hub.ids();
+            let (acceptor, fetcher, asks) = (&self.acceptor, &mut self.fetcher, &mut self.asks);
+            let pending = acceptor.pending();
+            fetcher.tick(
+                Instant::now(),
+                &peers,
+                |id| {
+                    !acceptor.store().contains(id) && !pending.holds(id) && !pending.is_rejected(id)
+                },
+                asks,
+            );
+        }
+        self.hub.send_asks(&mut self.asks);
     }
 }
 
@@ -367,6 +418,8 @@ async fn run(
         }
         role.input(Input::Tick { now: now_nanos() })?;
         role.flush()?;
+        let mut retry = tokio::time::interval(role.fetcher.limits().retry / 2);
+        retry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let wake = role.acceptor.next_wakeup().map(deadline);
             tokio::select! {
@@ -382,7 +435,9 @@ async fn run(
                         }
                     }
                     role.flush()?;
+                    role.fetch();
                 }
+                _ = retry.tick() => role.fetch(),
                 () = sleep_until(wake) => {
                     role.input(Input::Tick { now: now_nanos() })?;
                     role.flush()?;

@@ -1,11 +1,13 @@
 //! The learner role: every learner of the cluster, in one task.
 
 use super::{NodeHandle, connectors, identity};
+use crate::fetch::{Asks, Fetcher};
 use crate::net::{Event, Hub, NetConfig};
 use hetpaxos_config::ClientSetup;
 use hetpaxos_learner::{Learner, LearnerEvent};
 use hetpaxos_messages::PendingLimits;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tracing::debug;
 
 /// Starts a learner process for every learner of the cluster, as the learner
@@ -27,13 +29,53 @@ pub fn spawn_learner(
         cluster.verifier(),
         PendingLimits::default(),
     );
+    let fetch_limits = net.fetch;
     let role = tokio::spawn(async move {
         let mut hub = Hub::default();
-        while let Some(ev) = inbox.recv().await {
+        let mut fetcher = Fetcher::new(fetch_limits);
+        let mut asks = Asks::new();
+        let mut retry = tokio::time::interval(fetch_limits.retry / 2);
+        retry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let ev = tokio::select! {
+                ev = inbox.recv() => match ev {
+                    Some(ev) => ev,
+                    None => return,
+                },
+                _ = retry.tick() => {
+                    let peers = hub.ids();
+                    let (store, pending) = (learner.store(), learner.pending());
+                    fetcher.tick(
+                        Instant::now(),
+                        &peers,
+                        |id| !store.contains(id) && !pending.holds(id) && !pending.is_rejected(id),
+                        &mut asks,
+                    );
+                    hub.send_asks(&mut asks);
+                    continue;
+                }
+            };
             match ev {
                 Event::Peer(reg) => hub.add(reg, Vec::new()),
-                Event::Message(m) => {
-                    for e in learner.receive(m) {
+                // A learner serves no one.
+                Event::Want { .. } => {}
+                Event::Message { from, message } => {
+                    let id = message.id();
+                    let refs = message.refs().to_vec();
+                    let events = learner.receive(message);
+                    if learner.store().contains(&id) {
+                        fetcher.arrived(&id);
+                    } else if learner.pending().holds(&id) {
+                        let (store, pending) = (learner.store(), learner.pending());
+                        for r in refs {
+                            if !store.contains(&r) && !pending.holds(&r) && !pending.is_rejected(&r)
+                            {
+                                fetcher.want(r, from, Instant::now(), &mut asks);
+                            }
+                        }
+                        hub.send_asks(&mut asks);
+                    }
+                    for e in events {
                         match e {
                             LearnerEvent::Rejected { reason, .. } => {
                                 debug!(%reason, class = reason.class(), "rejected");

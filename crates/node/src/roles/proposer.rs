@@ -70,7 +70,9 @@ pub fn spawn_proposer(
                 ev = inbox.recv() => match ev {
                     None => return,
                     Some(Event::Peer(reg)) => hub.add(reg, latest.iter().cloned().collect()),
-                    Some(Event::Message(m)) => effects = proposer.handle(PInput::Receive(m)),
+                    Some(Event::Message { message, .. }) => effects = proposer.handle(PInput::Receive(message)),
+                    // A proposer serves no one.
+                    Some(Event::Want { .. }) => {}
                 },
                 () = sleep_until(timer) => {
                     timer = None;
