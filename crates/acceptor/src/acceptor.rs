@@ -26,6 +26,8 @@ pub struct Acceptor {
     pub(crate) pending: Pending,
     /// 1as waiting for the clock, by (timestamp, id).
     pub(crate) future: BTreeMap<(u64, MessageId), Message>,
+    /// [`Message::approx_bytes`] of the held 1as.
+    pub(crate) future_bytes: usize,
     pub(crate) now: u64,
     /// Messages accepted since, and including, the last own message.
     pub(crate) recent: BTreeSet<MessageId>,
@@ -70,6 +72,7 @@ impl Acceptor {
             store: MessageStore::new(graph),
             pending: Pending::new(limits.pending),
             future: BTreeMap::new(),
+            future_bytes: 0,
             now: 0,
             recent: BTreeSet::new(),
             max_ballot: None,
@@ -193,6 +196,7 @@ impl Acceptor {
                         break;
                     }
                     let m = entry.remove();
+                    self.future_bytes -= m.approx_bytes();
                     self.deliver(m, &mut effects);
                 }
             }
@@ -261,10 +265,25 @@ impl Acceptor {
     }
 
     pub(crate) fn hold_future(&mut self, key: (u64, MessageId), m: Message) {
-        self.future.insert(key, m);
-        while self.future.len() > self.limits.max_future_proposals {
+        self.future_bytes += m.approx_bytes();
+        if let Some(old) = self.future.insert(key, m) {
+            self.future_bytes -= old.approx_bytes();
+        }
+        while self.future.len() > self.limits.max_future_proposals
+            || self.future_bytes > self.limits.max_future_bytes
+        {
             // Drop the farthest-future 1a.
-            self.future.pop_last();
+            match self.future.pop_last() {
+                Some((_, m)) => self.future_bytes -= m.approx_bytes(),
+                None => break,
+            }
+        }
+    }
+
+    /// Stops holding the 1a `key` (it was accepted).
+    pub(crate) fn unhold_future(&mut self, key: &(u64, MessageId)) {
+        if let Some(m) = self.future.remove(key) {
+            self.future_bytes -= m.approx_bytes();
         }
     }
 

@@ -11,6 +11,9 @@ pub struct AcceptorLimits {
     pub pending: PendingLimits,
     /// 1as held until the clock passes their timestamp.
     pub max_future_proposals: usize,
+    /// Bytes of the 1as held until the clock passes their timestamp
+    /// (values included).
+    pub max_future_bytes: usize,
     /// Least time, in nanoseconds of ballot timestamps, between two 1as of
     /// one proposer that this acceptor joins (see
     /// [`Acceptor`](crate::Acceptor), "Rate of ballots").
@@ -18,12 +21,13 @@ pub struct AcceptorLimits {
 }
 
 impl Default for AcceptorLimits {
-    /// 16,384 held messages, 1,024 future 1as, 50 ms between one proposer's
-    /// ballots.
+    /// Pending buffer as [`PendingLimits::default`], 1,024 future 1as of
+    /// at most 64 MiB in all, 50 ms between one proposer's ballots.
     fn default() -> Self {
         Self {
             pending: PendingLimits::default(),
             max_future_proposals: 1024,
+            max_future_bytes: 64 << 20,
             min_proposal_interval: 50_000_000,
         }
     }

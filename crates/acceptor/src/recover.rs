@@ -74,7 +74,7 @@ impl Acceptor {
                 Record::Accepted(m) => {
                     let id = m.id();
                     if let Some(p) = m.as_proposal() {
-                        a.future.remove(&(p.ballot().timestamp, id));
+                        a.unhold_future(&(p.ballot().timestamp, id));
                     }
                     let own = m.signer() == Some(a.id);
                     let idx =

@@ -182,6 +182,30 @@ fn future_buffer_is_bounded() {
     assert_eq!(a.next_wakeup(), Some(100));
 }
 
+/// The bytes of held 1as are bounded too (values count): large values
+/// keep fewer 1as, the nearest ones; delivering them frees their bytes.
+#[test]
+fn future_buffer_is_bounded_in_bytes() {
+    let value = vec![7u8; 100_000];
+    let one = Message::proposal(0, value.clone()).approx_bytes();
+    let limits = AcceptorLimits {
+        max_future_bytes: 5 * one,
+        ..AcceptorLimits::default()
+    };
+    let mut a = acceptor(0, limits);
+    for t in (100..120).rev() {
+        a.handle(Input::Receive(Message::proposal(t, value.clone())));
+    }
+    assert_eq!(a.future_proposals(), 5);
+    assert_eq!(a.next_wakeup(), Some(100));
+    a.handle(Input::Tick { now: 104 });
+    assert_eq!(a.future_proposals(), 0);
+    for t in 200..205 {
+        a.handle(Input::Receive(Message::proposal(t, value.clone())));
+    }
+    assert_eq!(a.future_proposals(), 5, "delivered 1as freed their bytes");
+}
+
 /// A message whose references are unknown waits, and is accepted (and
 /// relayed) once they arrive.
 #[test]
