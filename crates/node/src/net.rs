@@ -512,6 +512,11 @@ impl acceptor_server::Acceptor for Service {
         let events = self.events.clone();
         let net = self.net;
         let from = reg.id;
+        // When the peer's side ends (or fails: undecodable or oversized
+        // input), this side ends too, with the reason as its status (tonic
+        // ends a response at its first error): a stream that no longer
+        // reads is not kept fed.
+        let (done, ended) = oneshot::channel::<Status>();
         tokio::spawn(async move {
             let me = Inbound {
                 from,
@@ -520,13 +525,21 @@ impl acceptor_server::Acceptor for Service {
                 events: &events,
                 net: &net,
             };
-            if let Err(e) = pump(inbound, reg.kill, me).await {
-                debug!(peer = %label, error = %e, "stream failed");
-            }
+            let status = match pump(inbound, reg.kill, me).await {
+                Ok(()) => Status::ok("stream ended"),
+                Err(e) => {
+                    debug!(peer = %label, error = %e, "stream failed");
+                    Status::invalid_argument(e)
+                }
+            };
+            let _ = done.send(status);
         });
-        Ok(Response::new(Box::pin(
-            outbound(reg.replay, reg.rx).map(Ok),
-        )))
+        let end = futures_util::stream::once(ended)
+            .map(|s| Err(s.unwrap_or_else(|_| Status::cancelled("node stopping"))));
+        let out = outbound(reg.replay, reg.rx).map(Ok);
+        Ok(Response::new(Box::pin(futures_util::stream::select(
+            out, end,
+        ))))
     }
 }
 

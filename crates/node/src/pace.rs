@@ -76,6 +76,48 @@ impl Bucket {
     }
 }
 
+/// At most a few log lines of one kind per second, whatever a peer does:
+/// the rest are counted and the count is reported with the next line let
+/// through.
+#[derive(Debug, Default)]
+pub struct LogThrottle {
+    second: std::sync::atomic::AtomicU64,
+    lines: std::sync::atomic::AtomicU64,
+    suppressed: std::sync::atomic::AtomicU64,
+}
+
+/// Log lines of one kind let through per second.
+pub const LOG_LINES_PER_SEC: u64 = 5;
+
+impl LogThrottle {
+    /// A throttle that has let nothing through yet.
+    pub const fn new() -> Self {
+        Self {
+            second: std::sync::atomic::AtomicU64::new(0),
+            lines: std::sync::atomic::AtomicU64::new(0),
+            suppressed: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// `Some(lines suppressed since the last one let through)` if a line may
+    /// be logged now.
+    pub fn allow(&self) -> Option<u64> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if self.second.swap(now, Relaxed) != now {
+            self.lines.store(0, Relaxed);
+        }
+        if self.lines.fetch_add(1, Relaxed) < LOG_LINES_PER_SEC {
+            Some(self.suppressed.swap(0, Relaxed))
+        } else {
+            self.suppressed.fetch_add(1, Relaxed);
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +136,17 @@ mod tests {
         let took = start.elapsed();
         assert!(took >= Duration::from_millis(990), "{took:?}");
         assert!(took <= Duration::from_millis(1100), "{took:?}");
+    }
+
+    #[test]
+    fn the_log_throttle_lets_a_few_lines_through_per_second() {
+        let t = LogThrottle::new();
+        let let_through = (0..1_000).filter(|_| t.allow().is_some()).count();
+        // Within one or two wall-clock seconds.
+        assert!(
+            (LOG_LINES_PER_SEC as usize..=2 * LOG_LINES_PER_SEC as usize).contains(&let_through),
+            "{let_through}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

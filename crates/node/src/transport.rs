@@ -5,6 +5,7 @@
 //! acceptor running with `--insecure`, is refused with a log line saying so.
 
 use crate::net::NetConfig;
+use crate::pace::LogThrottle;
 use crate::tls;
 use hetpaxos_config::{Cluster, Member};
 use std::io;
@@ -118,15 +119,16 @@ pub(crate) fn incoming(
     name: String,
 ) -> impl futures_util::Stream<Item = io::Result<PeerStream>> + Send + 'static {
     let (tx, rx) = mpsc::channel::<PeerStream>(16);
-    let state = (listener, tx, rx, admission, name);
+    let handshakes = Arc::new(tokio::sync::Semaphore::new(MAX_HANDSHAKES));
+    let state = (listener, tx, rx, admission, name, handshakes);
     futures_util::stream::unfold(
         state,
-        move |(listener, tx, mut rx, admission, name)| async move {
+        move |(listener, tx, mut rx, admission, name, handshakes)| async move {
             loop {
                 tokio::select! {
                     admitted = rx.recv() => {
                         let stream = admitted?;
-                        return Some((Ok(stream), (listener, tx, rx, admission, name)));
+                        return Some((Ok(stream), (listener, tx, rx, admission, name, handshakes)));
                     }
                     accepted = listener.accept() => {
                         let (tcp, addr) = match accepted {
@@ -138,8 +140,18 @@ pub(crate) fn incoming(
                                 continue;
                             }
                         };
+                        let Ok(permit) = handshakes.clone().try_acquire_owned() else {
+                            if let Some(suppressed) = REFUSALS.allow() {
+                                warn!(acceptor = %name, peer = %addr, suppressed, "refused: {MAX_HANDSHAKES} connections already in their handshake");
+                            }
+                            continue;
+                        };
                         let _ = tcp.set_nodelay(true);
-                        tokio::spawn(handshake(tcp, addr, admission.clone(), net, name.clone(), tx.clone()));
+                        let (admission, name, tx) = (admission.clone(), name.clone(), tx.clone());
+                        tokio::spawn(async move {
+                            handshake(tcp, addr, admission, net, name, tx).await;
+                            drop(permit);
+                        });
                     }
                 }
             }
@@ -161,15 +173,31 @@ async fn handshake(
             debug!(acceptor = %name, peer = %addr, "connection admitted");
             let _ = tx.send(stream).await;
         }
-        Ok(Err(why)) => warn!(acceptor = %name, peer = %addr, "refused: {why}"),
-        Err(_) => warn!(
-            acceptor = %name,
-            peer = %addr,
-            "refused: no TLS handshake within {:?}",
-            net.handshake_timeout
-        ),
+        Ok(Err(why)) => {
+            if let Some(suppressed) = REFUSALS.allow() {
+                warn!(acceptor = %name, peer = %addr, suppressed, "refused: {why}");
+            }
+        }
+        Err(_) => {
+            if let Some(suppressed) = REFUSALS.allow() {
+                warn!(
+                    acceptor = %name,
+                    peer = %addr,
+                    suppressed,
+                    "refused: no TLS handshake within {:?}",
+                    net.handshake_timeout
+                );
+            }
+        }
     }
 }
+
+/// Refused connections are logged at most a few per second (`suppressed`
+/// counts those not logged since the last line).
+static REFUSALS: LogThrottle = LogThrottle::new();
+
+/// Most connections in their handshake at once; more are closed at once.
+pub(crate) const MAX_HANDSHAKES: usize = 256;
 
 /// Admits one connection, or says why not.
 async fn admit(
