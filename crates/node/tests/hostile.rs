@@ -283,7 +283,9 @@ async fn a_hostile_peer_cannot_crash_bloat_or_stall_an_acceptor() {
         let n = scale(10_000);
         let mut s = raw::open(&addr, &key).await.unwrap();
         for i in 0..n {
-            let junk: Vec<u8> = (0..64).map(|j| (i as u8).wrapping_add(j * 7)).collect();
+            let junk: Vec<u8> = (0..64u8)
+                .map(|j| (i as u8).wrapping_add(j.wrapping_mul(7)))
+                .collect();
             if s.frame(&junk, junk.len() as u32).await.is_err() {
                 s = raw::open(&addr, &key).await.unwrap();
             }
