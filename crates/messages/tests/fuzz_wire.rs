@@ -444,7 +444,7 @@ fn mutated_wire_bytes_decode_verify_and_ingest_without_panic() {
         get(&counts.held),
     );
     eprintln!("{cases} cases: {summary}");
-    if cases >= 500 {
+    if cases >= DEFAULT_CASES / 2 {
         // Not vacuous: every outcome was reached.
         for c in [
             &counts.decoded,
