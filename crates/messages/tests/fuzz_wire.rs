@@ -238,13 +238,19 @@ fn deliver(
     let id = m.id();
     let was_there = store.contains(&id);
     let d = pending.deliver(store, m.clone());
+    let acceptors = store.graph().acceptors();
     for &idx in &d.accepted {
         let f = store.facts_at(idx);
-        let refs = f.message().refs().to_vec();
-        for r in refs {
+        prop_assert_eq!(f.id(), f.message().id());
+        for &r in f.message().refs() {
             prop_assert!(f.has_in_history(r), "an accepted ref is not in Tran");
+            let rb = store.facts(&r).unwrap().ballot();
+            prop_assert!(rb <= f.ballot(), "a ref has a higher ballot than b(x)");
         }
-        let _ = (f.kind(), f.caught(), f.ballot(), f.fresh());
+        prop_assert!(f.caught().is_subset(acceptors));
+        if f.is_1b() {
+            prop_assert!(f.message().refs().contains(&f.get1a()));
+        }
     }
     let rejected = d
         .rejected
