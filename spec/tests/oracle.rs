@@ -20,12 +20,37 @@
 //! are driven by a SplitMix64 stream from the seed, so a case with fewer steps
 //! is a prefix of the same run and proptest shrinking shortens the DAG.
 //!
-//! Case count: `HETPAXOS_ORACLE_CASES` (default [`DEFAULT_CASES`]); steps per
-//! case: `HETPAXOS_ORACLE_STEPS` (default [`MAX_STEPS`]).
+//! *Wide forks* (`Mode::WideFork`): one Byzantine acceptor (the forker)
+//! behaves like an honest one until, once, it sends at least
+//! [`MIN_BRANCHES`] pairwise-incomparable 1bs with one sequence number (all
+//! built on its latest message); afterwards the other acceptors' 1bs and 2as
+//! reference many of those branches, and the forker keeps forking.
+//!
+//! Besides the spec-vs-store comparison, every generated DAG (its accepted
+//! messages) is cross-checked (`Gen::cross_check`):
+//! * inserted into a second store in a random topological order, every fact
+//!   equals the first store's;
+//! * delivered through [`hetpaxos_messages::Pending`] into a third store in a
+//!   fully random order (with some repeated deliveries), every message is
+//!   accepted, nothing is rejected or left held, and every fact equals the
+//!   first store's;
+//! * fed (every generated message, accepted or not, in a random order) to a
+//!   [`hetpaxos_learner::Learner`], the values it reports decided for each
+//!   learner (its decision and the other value of every conflict it reports)
+//!   are exactly the values `V(S)` of the sets `S` of accepted messages that
+//!   are a `Decision` for that learner by the specification.
+//!
+//! Case count: `HETPAXOS_ORACLE_CASES` (default [`DEFAULT_CASES`]; wide forks:
+//! [`DEFAULT_FORK_CASES`]); steps per case: `HETPAXOS_ORACLE_STEPS` (default
+//! [`MAX_STEPS`]).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
+use common::cross::{
+    OrderRng, deliver_through_pending, random_topological_order, run_learner, spec_decided_values,
+    store_differences,
+};
 use common::{oracle_graphs, signed};
 use hetpaxos_messages::{
     Ballot, Hash32, IllFormed, Message, MessageId, MessageStore, Rejection, ValueHash,
@@ -34,12 +59,22 @@ use hetpaxos_quorums::{AcceptorId, AcceptorSet, LearnerGraph};
 use hetpaxos_spec::{Spec, compare_facts, compare_pair};
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, TestCaseError};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// Default number of proptest cases of [`spec_agrees_with_store`].
 const DEFAULT_CASES: u32 = 64;
+/// Default number of proptest cases of [`spec_agrees_with_store_on_wide_forks`].
+const DEFAULT_FORK_CASES: u32 = 16;
+/// Fewest pairwise-incomparable branches of a wide fork.
+const MIN_BRANCHES: usize = 16;
+/// Most attempts at sending a branch (an attempt fails only when it repeats
+/// an earlier branch).
+const FORK_ATTEMPTS: usize = 400;
+/// A message of another acceptor that directly references at least this many
+/// branches counts as joining the fork (non-vacuity).
+const WIDE_JOIN: usize = 8;
 /// Full-length runs per graph in the non-vacuity test.
 const RUNS_PER_GRAPH: u64 = 8;
 /// Most steps per case (a step sends one message, or one per honest acceptor
@@ -57,11 +92,21 @@ fn max_steps() -> usize {
         .unwrap_or(MAX_STEPS)
 }
 
-fn cases() -> u32 {
+fn cases(default: u32) -> u32 {
     std::env::var("HETPAXOS_ORACLE_CASES")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(DEFAULT_CASES)
+        .unwrap_or(default)
+}
+
+/// How a run's Byzantine acceptors behave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Every Byzantine acceptor forks, sends stale messages and junk at random.
+    Random,
+    /// As `Random`, except that one Byzantine acceptor (the forker) extends
+    /// its chain honestly until it makes one wide fork (see the module docs).
+    WideFork,
 }
 
 /// SplitMix64: a tiny deterministic generator driven by the case's seed.
@@ -123,6 +168,27 @@ struct Stats {
     rej_one_b_same_ballot: usize,
     rej_not_2a: usize,
     rej_unknown_signer: usize,
+    /// Deliveries through `Pending` that had to hold the message.
+    pending_held: usize,
+    /// Repeated deliveries through `Pending` (duplicates).
+    pending_repeats: usize,
+    /// DAGs in which some learner decided (by the specification).
+    decided_dags: usize,
+    /// (DAG, learner) pairs with a decision.
+    decided_learners: usize,
+    /// (DAG, learner) pairs where quorums of 2as decided different values.
+    conflicting_learners: usize,
+    /// Runs that made a wide fork.
+    wide_forks: usize,
+    /// Branches of those wide forks, summed.
+    fork_branches: usize,
+    /// Messages of other acceptors directly referencing at least
+    /// [`WIDE_JOIN`] branches.
+    wide_joins: usize,
+    /// Accepted 2as of other acceptors with a branch among their references.
+    two_as_on_branches: usize,
+    /// Messages whose `Caught` holds the forker.
+    forker_caught: usize,
 }
 
 impl Stats {
@@ -142,6 +208,16 @@ impl Stats {
         self.rej_one_b_same_ballot += o.rej_one_b_same_ballot;
         self.rej_not_2a += o.rej_not_2a;
         self.rej_unknown_signer += o.rej_unknown_signer;
+        self.pending_held += o.pending_held;
+        self.pending_repeats += o.pending_repeats;
+        self.decided_dags += o.decided_dags;
+        self.decided_learners += o.decided_learners;
+        self.conflicting_learners += o.conflicting_learners;
+        self.wide_forks += o.wide_forks;
+        self.fork_branches += o.fork_branches;
+        self.wide_joins += o.wide_joins;
+        self.two_as_on_branches += o.two_as_on_branches;
+        self.forker_caught += o.forker_caught;
     }
 }
 
@@ -168,16 +244,29 @@ struct Gen<'g> {
     log: String,
     phantoms: u64,
     stats: Stats,
+    seed: u64,
+    /// The acceptor that makes the wide fork (`Mode::WideFork`).
+    forker: Option<usize>,
+    /// Its branches, once it forked.
+    branches: Vec<MessageId>,
 }
 
 impl<'g> Gen<'g> {
-    fn new(graph: &'g Arc<LearnerGraph>, byz_count: usize, seed: u64) -> Self {
+    fn new(graph: &'g Arc<LearnerGraph>, byz_count: usize, seed: u64, mode: Mode) -> Self {
         let n = graph.num_acceptors();
         let mut rng = Rng(seed);
         let mut byz = AcceptorSet::EMPTY;
+        let byz_count = match mode {
+            Mode::Random => byz_count,
+            Mode::WideFork => byz_count.max(1),
+        };
         while byz.len() < byz_count.min(n) {
             byz.insert(AcceptorId::new(rng.below(n)).unwrap());
         }
+        let forker = match mode {
+            Mode::Random => None,
+            Mode::WideFork => byz.iter().next().map(AcceptorId::index),
+        };
         Self {
             graph,
             spec: Spec::new(graph),
@@ -194,6 +283,9 @@ impl<'g> Gen<'g> {
             log: String::new(),
             phantoms: 0,
             stats: Stats::default(),
+            seed,
+            forker,
+            branches: Vec::new(),
         }
     }
 
@@ -405,11 +497,16 @@ impl<'g> Gen<'g> {
             } else {
                 self.rng.pick(&newer).unwrap()
             };
-            (self.one_b_refs(p, last, 50), "honest 1b")
+            let bp = self.ballot_of(p).unwrap_or_default();
+            let mut refs = self.one_b_refs(p, last, 50);
+            refs.extend(self.branch_refs(|b| b < bp));
+            (refs, "honest 1b")
         } else if let (Some(l), Some(b)) = (last, current)
             && self.rng.chance(65)
         {
-            (self.two_a_refs(l, b, 85), "honest 2a")
+            let mut refs = self.two_a_refs(l, b, 85);
+            refs.extend(self.branch_refs(|bb| bb <= b));
+            (refs, "honest 2a")
         } else {
             let recent: Vec<MessageId> = self.accepted.iter().rev().take(10).copied().collect();
             let mut refs = self.rng.subset(&recent, 30);
@@ -527,7 +624,8 @@ impl<'g> Gen<'g> {
         for &i in &honest {
             let last = self.last[i];
             if last.and_then(|l| self.ballot_of(l)).is_none_or(|b| b < bp) {
-                let refs = self.one_b_refs(p, last, 50);
+                let mut refs = self.one_b_refs(p, last, 50);
+                refs.extend(self.branch_refs(|b| b < bp));
                 let m = signed(i, &refs);
                 let id = m.id();
                 if self.feed(m, "round 1b")? == Some(true) {
@@ -539,7 +637,8 @@ impl<'g> Gen<'g> {
             if let Some(l) = self.last[i]
                 && self.ballot_of(l) == Some(bp)
             {
-                let refs = self.two_a_refs(l, bp, 90);
+                let mut refs = self.two_a_refs(l, bp, 90);
+                refs.extend(self.branch_refs(|b| b <= bp));
                 let m = signed(i, &refs);
                 let id = m.id();
                 if self.feed(m, "round 2a")? == Some(true) {
@@ -552,6 +651,18 @@ impl<'g> Gen<'g> {
 
     fn step(&mut self) -> Result<(), TestCaseError> {
         let n = self.graph.num_acceptors();
+        if let Some(f) = self.forker
+            && self.branches.is_empty()
+            && self
+                .accepted
+                .iter()
+                .filter(|&&m| self.sig(m) != Some(f))
+                .count()
+                >= 6
+            && self.rng.chance(30)
+        {
+            return self.fork_step(f);
+        }
         match self.rng.below(20) {
             _ if self.proposals.is_empty() => self.propose(),
             0..=1 => self.propose(),
@@ -559,13 +670,102 @@ impl<'g> Gen<'g> {
             3 => self.round_step(),
             _ => {
                 let i = self.rng.below(n);
-                if self.byz.contains(AcceptorId::new(i).unwrap()) {
+                // The forker is honest until it forks.
+                let honest_forker = self.forker == Some(i) && self.branches.is_empty();
+                if self.byz.contains(AcceptorId::new(i).unwrap()) && !honest_forker {
                     self.byzantine_step(i)
                 } else {
                     self.honest_step(i)
                 }
             }
         }
+    }
+
+    fn sig(&self, m: MessageId) -> Option<usize> {
+        self.spec.sig(m).map(AcceptorId::index)
+    }
+
+    /// The wide fork: a fresh highest 1a, then at least [`MIN_BRANCHES`] 1bs
+    /// of the forker `f`, each referencing its latest message (so all have
+    /// one sequence number), a 1a above that message's ballot, and a random
+    /// set of lower-ballot messages sent before the fork (so no branch is in
+    /// another's history).
+    fn fork_step(&mut self, f: usize) -> Result<(), TestCaseError> {
+        let highest = self
+            .proposals
+            .iter()
+            .filter_map(|&p| self.ballot_of(p))
+            .map(|b| b.timestamp)
+            .max()
+            .unwrap_or(0);
+        let value = VALUES[self.rng.below(VALUES.len())];
+        self.feed(
+            Message::proposal(highest + 1, value.as_bytes().to_vec()),
+            "proposal before the wide fork",
+        )?;
+        let parent = self.last[f];
+        let pb = parent.and_then(|l| self.ballot_of(l));
+        let mut eligible: Vec<MessageId> = self
+            .proposals
+            .iter()
+            .copied()
+            .filter(|&p| pb.is_none_or(|c| self.ballot_of(p).is_some_and(|b| b > c)))
+            .collect();
+        eligible.sort_by_key(|&p| self.ballot_of(p));
+        let before = self.accepted.clone();
+        let target = MIN_BRANCHES + self.rng.below(9);
+        let mut branches = Vec::new();
+        for _ in 0..FORK_ATTEMPTS {
+            if branches.len() >= target {
+                break;
+            }
+            let p = if self.rng.chance(50) {
+                *eligible.last().unwrap()
+            } else {
+                self.rng.pick(&eligible).unwrap()
+            };
+            let bp = self.ballot_of(p).unwrap_or_default();
+            let lower: Vec<MessageId> = before
+                .iter()
+                .copied()
+                .filter(|&m| self.ballot_of(m).is_some_and(|b| b < bp))
+                .collect();
+            let mut refs = vec![p];
+            refs.extend(parent);
+            refs.extend(self.rng.subset(&lower, 50));
+            let m = signed(f, &refs);
+            let id = m.id();
+            match self.feed(m, "wide-fork branch")? {
+                Some(true) => branches.push(id),
+                Some(false) => {
+                    return Err(self.fail(format!(
+                        "generator bug: a wide-fork branch was rejected: {}",
+                        self.label(&id)
+                    )));
+                }
+                None => {}
+            }
+        }
+        if let Some(&b) = branches.last() {
+            self.last[f] = Some(b);
+        }
+        self.branches = branches;
+        Ok(())
+    }
+
+    /// After a wide fork, usually most branches whose ballot passes `keep`
+    /// (for a message of another acceptor to reference); otherwise none.
+    fn branch_refs(&mut self, keep: impl Fn(Ballot) -> bool) -> Vec<MessageId> {
+        if self.branches.is_empty() || !self.rng.chance(60) {
+            return Vec::new();
+        }
+        let fitting: Vec<MessageId> = self
+            .branches
+            .iter()
+            .copied()
+            .filter(|&m| self.ballot_of(m).is_some_and(&keep))
+            .collect();
+        self.rng.subset(&fitting, 75)
     }
 
     /// Compares every derived fact of every accepted message, and Buried and
@@ -598,6 +798,196 @@ impl<'g> Gen<'g> {
             }
         }
         self.count();
+        Ok(())
+    }
+
+    /// Checks the shape of a wide fork and what it did to `Caught`: the
+    /// branches have one sequence number and are pairwise incomparable, and
+    /// every message with two branches in its history has the forker in its
+    /// `Caught`, by the specification and by the store.
+    fn check_fork(&mut self) -> Result<(), TestCaseError> {
+        let (Some(f), false) = (self.forker, self.branches.is_empty()) else {
+            return Ok(());
+        };
+        let forker = AcceptorId::new(f).unwrap();
+        let branches = self.branches.clone();
+        let seqs: BTreeSet<u32> = branches
+            .iter()
+            .map(|b| self.store.facts(b).unwrap().seq())
+            .collect();
+        if seqs.len() != 1 {
+            return Err(self.fail(format!(
+                "generator bug: wide-fork branches with sequence numbers {seqs:?}"
+            )));
+        }
+        for &a in &branches {
+            for &b in &branches {
+                if a != b && self.spec.in_tran(a, b) != Some(false) {
+                    return Err(self.fail(format!(
+                        "generator bug: branch {} is in the history of branch {}",
+                        self.label(&a),
+                        self.label(&b)
+                    )));
+                }
+            }
+        }
+        self.stats.wide_forks += 1;
+        self.stats.fork_branches += branches.len();
+        for &x in &self.accepted.clone() {
+            let in_history = branches
+                .iter()
+                .filter(|&&b| self.spec.in_tran(b, x) == Some(true))
+                .count();
+            let spec_caught = self.spec.caught(x).unwrap_or_default();
+            let store_caught = self.store.facts(&x).unwrap().caught();
+            if in_history >= 2 && !(spec_caught.contains(forker) && store_caught.contains(forker)) {
+                return Err(self.fail(format!(
+                    "{}: {in_history} branches in its history, but Caught is {} (spec) / {} (store)",
+                    self.label(&x),
+                    self.graph.format_set(spec_caught),
+                    self.graph.format_set(store_caught)
+                )));
+            }
+            if store_caught.contains(forker) {
+                self.stats.forker_caught += 1;
+            }
+            if self.sig(x).is_some_and(|s| s != f) {
+                let direct = self
+                    .spec
+                    .message(x)
+                    .unwrap()
+                    .refs()
+                    .iter()
+                    .filter(|r| branches.contains(r))
+                    .count();
+                if direct >= WIDE_JOIN {
+                    self.stats.wide_joins += 1;
+                }
+                if direct > 0 && self.spec.is_2a(x) == Some(true) {
+                    self.stats.two_as_on_branches += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The cross-checks of the module docs: a second store (random
+    /// topological order), a third store (through `Pending`, random order,
+    /// some repeats), and a learner (every generated message, random order)
+    /// against the specification's `Decision`.
+    fn cross_check(&mut self) -> Result<(), TestCaseError> {
+        let graph = self.store.graph().clone();
+        let dag = self.accepted.clone();
+        let messages: Vec<Message> = dag
+            .iter()
+            .map(|id| self.store.get(id).unwrap().clone())
+            .collect();
+        let mut rng = OrderRng(self.seed ^ 0x0dd5_eed5_0dd5_eed5);
+
+        // (a) The same DAG in a random topological order.
+        let order = random_topological_order(&messages, &mut rng);
+        let mut second = MessageStore::new(graph.clone());
+        for m in &order {
+            if let Err(r) = second.insert(m.clone()) {
+                return Err(self.fail(format!(
+                    "second store (random topological order) rejected {}: {r}",
+                    self.label(&m.id())
+                )));
+            }
+        }
+        let diffs = store_differences(&self.store, &second, &dag);
+        if !diffs.is_empty() {
+            return Err(self.fail(format!(
+                "second store (random topological order) differs:\n    {}",
+                diffs.join("\n    ")
+            )));
+        }
+
+        // (b) The same DAG in any order, through Pending, some messages twice.
+        let mut shuffled = messages.clone();
+        let repeats: Vec<Message> = messages
+            .iter()
+            .filter(|_| rng.below(10) == 0)
+            .cloned()
+            .collect();
+        self.stats.pending_repeats += repeats.len();
+        shuffled.extend(repeats);
+        rng.shuffle(&mut shuffled);
+        let run = deliver_through_pending(&graph, &shuffled);
+        self.stats.pending_held += run.held_on_arrival;
+        if !run.rejected.is_empty()
+            || run.still_held != 0
+            || run.dropped != 0
+            || run.accepted != dag.len()
+        {
+            return Err(self.fail(format!(
+                "through Pending: {} of {} accepted, {} still held, {} dropped, rejected: {:?}",
+                run.accepted,
+                dag.len(),
+                run.still_held,
+                run.dropped,
+                run.rejected
+            )));
+        }
+        let diffs = store_differences(&self.store, &run.store, &dag);
+        if !diffs.is_empty() {
+            return Err(self.fail(format!(
+                "third store (through Pending) differs:\n    {}",
+                diffs.join("\n    ")
+            )));
+        }
+
+        // (d) A learner fed every generated message, in a random order.
+        let mut all: Vec<Message> = self.spec.messages().cloned().collect();
+        rng.shuffle(&mut all);
+        let learned = run_learner(&graph, &all);
+        let mut sorted = dag.clone();
+        sorted.sort_unstable();
+        if learned.accepted != sorted {
+            return Err(self.fail(format!(
+                "the learner accepted {} messages, the store {}",
+                learned.accepted.len(),
+                sorted.len()
+            )));
+        }
+        if !learned.bad_decisions.is_empty() {
+            return Err(self.fail(format!(
+                "the learner reported bad decisions: {:?}",
+                learned.bad_decisions
+            )));
+        }
+        let mut decided = false;
+        for l in self.graph.learner_ids() {
+            let name = self.graph.learner_name(l);
+            let spec = spec_decided_values(&self.spec, l, &dag);
+            let empty = BTreeSet::new();
+            let reported = learned.values.get(&l).unwrap_or(&empty);
+            if &spec != reported {
+                let names = |vs: &BTreeSet<ValueHash>| {
+                    vs.iter().map(|&v| Self::value_name(v)).collect::<Vec<_>>()
+                };
+                return Err(self.fail(format!(
+                    "learner {name}: the specification's Decision allows {:?}, the learner reported {:?}",
+                    names(&spec),
+                    names(reported)
+                )));
+            }
+            let events = learned.decided_events.get(&l).copied().unwrap_or(0);
+            if events != usize::from(!spec.is_empty()) {
+                return Err(self.fail(format!(
+                    "learner {name}: {events} Decided events for {} decidable values",
+                    spec.len()
+                )));
+            }
+            if !spec.is_empty() {
+                decided = true;
+                self.stats.decided_learners += 1;
+            }
+            if spec.len() > 1 {
+                self.stats.conflicting_learners += 1;
+            }
+        }
+        self.stats.decided_dags += usize::from(decided);
         Ok(())
     }
 
@@ -646,18 +1036,21 @@ fn run_case(
     byz_count: usize,
     seed: u64,
     steps: usize,
+    mode: Mode,
 ) -> Result<Stats, TestCaseError> {
-    let mut g = Gen::new(graph, byz_count, seed);
+    let mut g = Gen::new(graph, byz_count, seed, mode);
     for _ in 0..steps {
         g.step()?;
     }
     g.check_all()?;
+    g.check_fork()?;
+    g.cross_check()?;
     Ok(g.stats)
 }
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: cases(),
+        cases: cases(DEFAULT_CASES),
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
         ..ProptestConfig::default()
     })]
@@ -675,7 +1068,34 @@ proptest! {
         let graphs = oracle_graphs();
         let (_, graph) = &graphs[graph_index % graphs.len()];
         let graph = Arc::new(graph.clone());
-        run_case(&graph, byz_count, seed, steps)?;
+        run_case(&graph, byz_count, seed, steps, Mode::Random)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: cases(DEFAULT_FORK_CASES),
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
+        ..ProptestConfig::default()
+    })]
+
+    /// The oracle on wide forks: one Byzantine acceptor makes at least
+    /// [`MIN_BRANCHES`] pairwise-incomparable branches with one sequence
+    /// number, which the other acceptors' messages then reference; the store
+    /// and the specification keep agreeing on every fact (`Caught` included),
+    /// and every message with two branches in its history has the forker
+    /// caught.
+    #[test]
+    fn spec_agrees_with_store_on_wide_forks(
+        graph_index in 0..4usize,
+        byz_count in 1..=2usize,
+        seed in any::<u64>(),
+        steps in 1..=max_steps(),
+    ) {
+        let graphs = oracle_graphs();
+        let (_, graph) = &graphs[graph_index % graphs.len()];
+        let graph = Arc::new(graph.clone());
+        run_case(&graph, byz_count, seed, steps, Mode::WideFork)?;
     }
 }
 
@@ -699,7 +1119,7 @@ fn generated_dags_exercise_every_definition() {
         let mut per_graph = Stats::default();
         for k in 0..RUNS_PER_GRAPH {
             let seed = 0x5eed_0000 + k * 7919 + (name.len() as u64) * 104_729;
-            let stats = run_case(&graph, (k % 3) as usize, seed, MAX_STEPS)
+            let stats = run_case(&graph, (k % 3) as usize, seed, MAX_STEPS, Mode::Random)
                 .unwrap_or_else(|e| panic!("{name}, seed {seed:#x}: {e}"));
             per_graph.add(&stats);
         }
@@ -727,4 +1147,52 @@ fn generated_dags_exercise_every_definition() {
     );
     assert!(total.rej_not_2a > 0, "no NotA2a\n{report}");
     assert!(total.rej_unknown_signer > 0, "no UnknownSigner\n{report}");
+    assert!(
+        total.pending_held > 0,
+        "Pending never had to hold a message\n{report}"
+    );
+    assert!(total.pending_repeats > 0, "no repeated delivery\n{report}");
+    assert!(
+        total.decided_dags > 0,
+        "no DAG reached a decision\n{report}"
+    );
+}
+
+/// Non-vacuity of the wide forks: over fixed seeds (full-length runs, every
+/// graph), every run forks into at least [`MIN_BRANCHES`] branches, other
+/// acceptors' messages reference at least [`WIDE_JOIN`] of them directly,
+/// their 2as reference branches, the forker is caught, and some DAGs decide.
+#[test]
+fn wide_forks_are_wide_and_joined() {
+    let mut total = Stats::default();
+    let mut report = String::new();
+    let mut runs = 0;
+    for (name, graph) in oracle_graphs() {
+        let graph = Arc::new(graph);
+        for k in 0..2u64 {
+            let seed = 0xf0_4c00 + k * 7919 + (name.len() as u64) * 104_729;
+            let stats = run_case(&graph, 1 + k as usize, seed, MAX_STEPS, Mode::WideFork)
+                .unwrap_or_else(|e| panic!("{name}, seed {seed:#x}: {e}"));
+            let _ = writeln!(report, "{name}, seed {seed:#x}: {stats:?}");
+            assert_eq!(stats.wide_forks, 1, "{name}, seed {seed:#x}: no wide fork");
+            assert!(stats.fork_branches >= MIN_BRANCHES);
+            runs += 1;
+            total.add(&stats);
+        }
+    }
+    eprintln!("{report}total: {total:?}");
+    assert_eq!(runs, 8);
+    assert!(total.wide_joins > 0, "nobody joined the fork\n{report}");
+    assert!(
+        total.two_as_on_branches > 0,
+        "no 2a references a branch\n{report}"
+    );
+    assert!(
+        total.forker_caught > 0,
+        "the forker was never caught\n{report}"
+    );
+    assert!(
+        total.decided_dags > 0,
+        "no DAG reached a decision\n{report}"
+    );
 }

@@ -2,6 +2,8 @@
 //! harness feeding every message to both the specification and the store.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod cross;
+
 use hetpaxos_messages::{
     AbstractSigner, Message, MessageId, MessageStore, Rejection, Unsigned, ValueHash,
 };
