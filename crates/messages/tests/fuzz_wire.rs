@@ -368,7 +368,10 @@ fn run_case(c: &Case, corpus: &[(String, Vec<u8>)], counts: &Counts) -> TestCase
     prop_assert!(again.body() == m.body(), "re-encoding changed the message");
 
     // A store holding a prefix of the corpus run, then the decoded message.
-    let plimits = PendingLimits { max_messages: 8 };
+    let plimits = PendingLimits {
+        max_messages: 8,
+        ..PendingLimits::default()
+    };
     let mut store = MessageStore::new(graph());
     let mut pending = Pending::new(plimits);
     let prefix = c.prefix.index(corpus.len() + 1);
