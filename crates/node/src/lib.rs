@@ -36,6 +36,7 @@ pub mod chaos;
 pub mod cli;
 pub mod fetch;
 pub mod local;
+pub mod metrics;
 mod net;
 pub mod pace;
 mod roles;
@@ -46,7 +47,8 @@ pub use acceptor_log::Storage;
 pub use net::NetConfig;
 pub use roles::{
     AcceptorHandle, NodeHandle, OpenedAcceptor, bind, now_nanos, open_acceptor, recover_acceptor,
-    serve_acceptor, spawn_learner, spawn_proposer, start_acceptor,
+    serve_acceptor, serve_acceptor_metered, spawn_learner, spawn_learner_metered, spawn_proposer,
+    start_acceptor,
 };
 
 /// The gRPC service generated from `proto/hetpaxos.proto`.

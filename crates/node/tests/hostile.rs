@@ -75,6 +75,19 @@ async fn settle(pid: u32) {
     }
 }
 
+/// The metrics served at `addr`, by a plain HTTP/1.1 GET.
+async fn scrape(addr: &str) -> String {
+    use tokio::io::AsyncReadExt as _;
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.write_all(b"GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await
+        .unwrap();
+    let mut text = String::new();
+    conn.read_to_string(&mut text).await.unwrap();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    text
+}
+
 fn wait_for_log(dir: &Path, name: &str, needle: &str) {
     let end = Instant::now() + Duration::from_secs(20);
     while Instant::now() < end {
@@ -165,7 +178,11 @@ async fn a_hostile_peer_cannot_crash_bloat_or_stall_an_acceptor() {
     // C starts only after the attacks: with A and B alone (quorums are any
     // three), nothing the attacks propose can be decided, so the decision
     // at the end is made after them.
-    let a = acceptor_process(&dir, "A", &[], logs);
+    let metrics_addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().to_string()
+    };
+    let a = acceptor_process(&dir, "A", &["--metrics", &metrics_addr], logs);
     let _b = acceptor_process(&dir, "B", &[], logs);
     for n in ["A", "B"] {
         wait_for_log(&dir, n, "serving");
@@ -371,4 +388,25 @@ async fn a_hostile_peer_cannot_crash_bloat_or_stall_an_acceptor() {
     eprintln!("decided afterwards: yes, in {took:.1} s: {}", stdout.trim());
     let log = std::fs::read_to_string(rig.dir.join("A.log")).unwrap_or_default();
     assert!(!log.contains("panicked"), "{log}");
+
+    // A's metrics account for what it refused, dropped, fetched and caught.
+    let text = scrape(&metrics_addr).await;
+    let value = |line: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(line))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {line} in\n{text}"))
+    };
+    for line in [
+        "hetpaxos_messages_refused_total{reason=\"signature\"}",
+        "hetpaxos_pending_dropped_total{reason=\"total\"}",
+        "hetpaxos_fetches_total{reason=\"asked\"}",
+        "hetpaxos_caught_acceptors",
+        "hetpaxos_messages_accepted_total",
+        "hetpaxos_fsync_seconds_count",
+    ] {
+        eprintln!("{line} {}", value(line));
+        assert!(value(line) > 0.0, "{line}");
+    }
 }

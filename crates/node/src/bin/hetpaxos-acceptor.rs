@@ -42,6 +42,11 @@ struct Args {
     /// one with it, with an error saying so).
     #[arg(long)]
     insecure: bool,
+    /// Serve Prometheus metrics (text format, any path) on this address,
+    /// e.g. `127.0.0.1:9464`: messages accepted and refused by reason,
+    /// pending buffer, fetches, caught acceptors, log sync latency.
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -77,7 +82,12 @@ fn main() -> ExitCode {
             insecure: args.insecure,
             ..NetConfig::default()
         };
-        let mut node = hetpaxos_node::serve_acceptor(opened, listener, net)?;
+        let metrics = hetpaxos_node::metrics::Metrics::new();
+        let _metrics_server = match &args.metrics {
+            Some(addr) => Some(metrics.serve(hetpaxos_node::bind(addr).await?)),
+            None => None,
+        };
+        let mut node = hetpaxos_node::serve_acceptor_metered(opened, listener, net, metrics)?;
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
             result = node.wait() => {

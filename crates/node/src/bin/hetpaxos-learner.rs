@@ -34,6 +34,11 @@ struct Args {
     /// one with it, with an error saying so).
     #[arg(long)]
     insecure: bool,
+    /// Serve Prometheus metrics (text format, any path) on this address,
+    /// e.g. `127.0.0.1:9464`: messages accepted and refused by reason,
+    /// pending buffer, fetches, caught acceptors, decisions.
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -50,7 +55,12 @@ fn main() -> ExitCode {
             insecure: args.insecure,
             ..Default::default()
         };
-        let (_node, mut events) = hetpaxos_node::spawn_learner(&setup, net)?;
+        let metrics = hetpaxos_node::metrics::Metrics::new();
+        let _metrics_server = match &args.metrics {
+            Some(addr) => Some(metrics.serve(hetpaxos_node::bind(addr).await?)),
+            None => None,
+        };
+        let (_node, mut events) = hetpaxos_node::spawn_learner_metered(&setup, net, metrics)?;
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         let mut decided = 0;
         loop {

@@ -11,7 +11,9 @@
 use super::{NodeHandle, connectors, deadline, identity, now_nanos, sleep_until};
 use crate::acceptor_log::{AcceptorLog, LogError, Storage};
 use crate::fetch::{Asks, Fetcher};
+use crate::metrics::Metrics;
 use crate::net::{Event, Hub, NetConfig, Outbound, Service};
+use crate::pace::LogThrottle;
 use crate::rpc::acceptor_server::AcceptorServer;
 use crate::tls;
 use crate::transport::{Admission, incoming};
@@ -28,6 +30,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
+
+/// Refused messages are logged at most a few per second.
+static REFUSALS: LogThrottle = LogThrottle::new();
 
 /// Most inputs handled between two flushes of the log.
 pub const MAX_BATCH: usize = 256;
@@ -175,6 +180,17 @@ pub fn serve_acceptor(
     listener: TcpListener,
     net: NetConfig,
 ) -> anyhow::Result<AcceptorHandle> {
+    serve_acceptor_metered(opened, listener, net, Metrics::new())
+}
+
+/// [`serve_acceptor`], reporting into `metrics` (serve them with
+/// [`Metrics::serve`]).
+pub fn serve_acceptor_metered(
+    opened: OpenedAcceptor,
+    listener: TcpListener,
+    net: NetConfig,
+    metrics: Metrics,
+) -> anyhow::Result<AcceptorHandle> {
     let OpenedAcceptor {
         setup,
         acceptor,
@@ -207,6 +223,7 @@ pub fn serve_acceptor(
             log,
             hub: Hub::default(),
             fetcher: Fetcher::new(net.fetch),
+            metrics,
             asks: Asks::new(),
             refused: BTreeMap::new(),
             halt: None,
@@ -262,6 +279,7 @@ struct Role {
     /// Missing references being fetched, and the requests to send next.
     fetcher: Fetcher,
     asks: Asks,
+    metrics: Metrics,
     /// Refused messages, by class.
     refused: BTreeMap<&'static str, u64>,
     halt: Option<Halt>,
@@ -270,6 +288,7 @@ struct Role {
 /// The acceptor's outside world for the driver: its log and its peers.
 struct NodeIo<'a> {
     name: &'a str,
+    metrics: &'a Metrics,
     log: &'a mut AcceptorLog,
     hub: &'a mut Hub,
     refused: &'a mut BTreeMap<&'static str, u64>,
@@ -284,10 +303,16 @@ impl Io for NodeIo<'_> {
     }
 
     fn sync(&mut self, _up_to: LogPosition) -> Result<(), LogError> {
-        blocking(|| self.log.sync())
+        let start = std::time::Instant::now();
+        let r = blocking(|| self.log.sync());
+        self.metrics
+            .fsync_seconds
+            .observe(start.elapsed().as_secs_f64());
+        r
     }
 
     fn relay(&mut self, message: &Message) {
+        self.metrics.accepted.inc();
         self.hub.broadcast(message);
     }
 
@@ -298,7 +323,10 @@ impl Io for NodeIo<'_> {
 
     fn refused(&mut self, id: MessageId, reason: &Refusal) {
         *self.refused.entry(reason.class()).or_default() += 1;
-        debug!(acceptor = %self.name, id = %id.0, %reason, "refused");
+        self.metrics.refuse(reason.class());
+        if let Some(suppressed) = REFUSALS.allow() {
+            info!(acceptor = %self.name, id = %id.0, %reason, suppressed, "refused a message");
+        }
     }
 
     fn halted(&mut self, why: &Halt) {
@@ -312,6 +340,7 @@ impl Role {
             &mut self.acceptor,
             NodeIo {
                 name: &self.name,
+                metrics: &self.metrics,
                 log: &mut self.log,
                 hub: &mut self.hub,
                 refused: &mut self.refused,
@@ -384,6 +413,29 @@ impl Role {
         self.acceptor.store().contains(id) || pending.holds(id) || pending.is_rejected(id)
     }
 
+    /// Updates the gauges and the totals kept elsewhere.
+    fn report(&self) {
+        let m = &self.metrics;
+        let (store, pending) = (self.acceptor.store(), self.acceptor.pending());
+        m.store_messages.set(store.len() as i64);
+        m.pending_messages.set(pending.len() as i64);
+        m.pending_bytes.set(pending.bytes() as i64);
+        let caught = store
+            .graph()
+            .acceptor_ids()
+            .filter(|&a| store.is_forked(a))
+            .count();
+        m.caught_acceptors.set(caught as i64);
+        let drops = pending.drops();
+        Metrics::raise_to(&m.pending_dropped, "total", drops.total);
+        Metrics::raise_to(&m.pending_dropped, "per_signer", drops.per_signer);
+        let f = self.fetcher.stats();
+        Metrics::raise_to(&m.fetches, "asked", f.asked);
+        Metrics::raise_to(&m.fetches, "arrived", f.arrived);
+        Metrics::raise_to(&m.fetches, "given_up", f.given_up);
+        Metrics::raise_to(&m.fetches, "over_limit", f.over_limit);
+    }
+
     /// Re-asks for references still missing, and sends the requests.
     fn fetch(&mut self) {
         if !self.fetcher.is_empty() {
@@ -437,7 +489,10 @@ async fn run(
                     role.flush()?;
                     role.fetch();
                 }
-                _ = retry.tick() => role.fetch(),
+                _ = retry.tick() => {
+                    role.fetch();
+                    role.report();
+                }
                 () = sleep_until(wake) => {
                     role.input(Input::Tick { now: now_nanos() })?;
                     role.flush()?;

@@ -2,6 +2,7 @@
 
 use super::{NodeHandle, connectors, identity};
 use crate::fetch::{Asks, Fetcher};
+use crate::metrics::Metrics;
 use crate::net::{Event, Hub, NetConfig};
 use hetpaxos_config::ClientSetup;
 use hetpaxos_learner::{Learner, LearnerEvent};
@@ -19,6 +20,16 @@ use tracing::debug;
 pub fn spawn_learner(
     client: &ClientSetup,
     net: NetConfig,
+) -> anyhow::Result<(NodeHandle, mpsc::Receiver<LearnerEvent>)> {
+    spawn_learner_metered(client, net, Metrics::new())
+}
+
+/// [`spawn_learner`], reporting into `metrics` (serve them with
+/// [`Metrics::serve`]).
+pub fn spawn_learner_metered(
+    client: &ClientSetup,
+    net: NetConfig,
+    metrics: Metrics,
 ) -> anyhow::Result<(NodeHandle, mpsc::Receiver<LearnerEvent>)> {
     let cluster = &client.cluster;
     let identity = identity(client.key(), &net)?;
@@ -43,6 +54,14 @@ pub fn spawn_learner(
                     None => return,
                 },
                 _ = retry.tick() => {
+                    let (store, pending) = (learner.store(), learner.pending());
+                    metrics.store_messages.set(store.len() as i64);
+                    metrics.pending_messages.set(pending.len() as i64);
+                    metrics.pending_bytes.set(pending.bytes() as i64);
+                    let f = fetcher.stats();
+                    Metrics::raise_to(&metrics.fetches, "asked", f.asked);
+                    Metrics::raise_to(&metrics.fetches, "arrived", f.arrived);
+                    Metrics::raise_to(&metrics.fetches, "given_up", f.given_up);
                     let peers = hub.ids();
                     let (store, pending) = (learner.store(), learner.pending());
                     fetcher.tick(
@@ -78,12 +97,20 @@ pub fn spawn_learner(
                     for e in events {
                         match e {
                             LearnerEvent::Rejected { reason, .. } => {
+                                metrics.refuse(reason.class());
                                 debug!(%reason, class = reason.class(), "rejected");
                             }
-                            LearnerEvent::Accepted(_) => {}
+                            LearnerEvent::Accepted(_) => {
+                                metrics.accepted.inc();
+                            }
                             e @ (LearnerEvent::Decided(_)
                             | LearnerEvent::Caught { .. }
                             | LearnerEvent::Conflict { .. }) => {
+                                if matches!(e, LearnerEvent::Decided(_)) {
+                                    metrics.decisions.inc();
+                                } else if matches!(e, LearnerEvent::Caught { .. }) {
+                                    metrics.caught_acceptors.inc();
+                                }
                                 if report.send(e).await.is_err() {
                                     return;
                                 }

@@ -5,9 +5,10 @@ mod learner;
 mod proposer;
 
 pub use acceptor::{
-    AcceptorHandle, OpenedAcceptor, open_acceptor, recover_acceptor, serve_acceptor, start_acceptor,
+    AcceptorHandle, OpenedAcceptor, open_acceptor, recover_acceptor, serve_acceptor,
+    serve_acceptor_metered, start_acceptor,
 };
-pub use learner::spawn_learner;
+pub use learner::{spawn_learner, spawn_learner_metered};
 pub use proposer::spawn_proposer;
 
 use crate::net::{Dial, Event, NetConfig, connector, member_label};
