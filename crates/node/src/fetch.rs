@@ -175,6 +175,7 @@ impl Fetcher {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use hetpaxos_messages::Message;

@@ -226,6 +226,7 @@ const MAX_REQUEST: usize = 8 << 10;
 const SCRAPE_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
