@@ -3,7 +3,9 @@
 //! acceptor neither grow it nor the acceptor's own messages.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use hetpaxos_acceptor::{Acceptor, AcceptorLimits, Effect, Input, MAX_FORKED_IN_RECENT, Record};
+mod common;
+
+use hetpaxos_acceptor::{Acceptor, AcceptorLimits, Effect, Input, MAX_FORKED_IN_RECENT};
 use hetpaxos_messages::{AbstractSignatures, AbstractSigner, Kind, Message, Unsigned};
 use hetpaxos_quorums::{AcceptorId, examples};
 use std::sync::Arc;
@@ -30,20 +32,9 @@ fn signed(i: usize, refs: &[&Message]) -> Message {
     Unsigned::new(acc(i), refs.iter().map(|m| m.id())).sign(&AbstractSigner(acc(i)))
 }
 
-/// Own messages among the records the step asks to persist.
+/// Acceptor 0's messages among the records the step asks to persist.
 fn own(effects: &[Effect]) -> Vec<Message> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Persist { records, .. } => Some(records),
-            _ => None,
-        })
-        .flatten()
-        .filter_map(|r| match r {
-            Record::Accepted(m) if m.signer() == Some(acc(0)) => Some(m.clone()),
-            _ => None,
-        })
-        .collect()
+    common::own(acc(0), effects)
 }
 
 /// `recent` is an antichain: no member is in another member's `Tran`.

@@ -1,6 +1,8 @@
 //! The acceptor's receive step (TR Fig. 3), input by input.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use hetpaxos_acceptor::{Acceptor, AcceptorLimits, Effect, Input, LogPosition, Record};
 use hetpaxos_messages::{AbstractSignatures, AbstractSigner, Kind, Message, Unsigned};
 use hetpaxos_quorums::{AcceptorId, examples};
@@ -18,18 +20,7 @@ fn acceptor(i: usize, limits: AcceptorLimits) -> Acceptor {
 
 /// Own messages among the records the step asks to persist.
 fn own(a: &Acceptor, effects: &[Effect]) -> Vec<Message> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Persist { records, .. } => Some(records),
-            _ => None,
-        })
-        .flatten()
-        .filter_map(|r| match r {
-            Record::Accepted(m) if m.signer() == Some(a.id()) => Some(m.clone()),
-            _ => None,
-        })
-        .collect()
+    common::own(a.id(), effects)
 }
 
 fn sends(effects: &[Effect]) -> Vec<Message> {
