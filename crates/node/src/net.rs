@@ -2,6 +2,7 @@
 //! of outbound queues owned by a role task.
 
 use crate::fetch::{FetchLimits, MAX_WANT_IDS, PeerId};
+use crate::metrics::Metrics;
 use crate::pace::{Bucket, Rate};
 use crate::rpc::acceptor_client::AcceptorClient;
 use crate::rpc::acceptor_server;
@@ -297,6 +298,7 @@ impl Takes {
 
 /// One stream's reading side: who it is, what it may send, how fast.
 pub(crate) struct Inbound<'a> {
+    pub(crate) metrics: &'a Metrics,
     pub(crate) from: PeerId,
     pub(crate) label: &'a str,
     pub(crate) takes: Takes,
@@ -314,6 +316,7 @@ async fn pump(
     me: Inbound<'_>,
 ) -> Result<(), String> {
     let Inbound {
+        metrics,
         from,
         label,
         takes,
@@ -350,6 +353,7 @@ async fn pump(
             _ => match wire::from_proto(pb, &net.limits) {
                 Ok(m) if !takes.admits(&m) => {
                     refused += 1;
+                    metrics.refuse("not_allowed_for_peer");
                     if refused == 1 {
                         warn!(peer = %label, id = %m.id().0, "dropped a message this peer may not send (further ones at debug level)");
                     } else {
@@ -364,6 +368,7 @@ async fn pump(
                     Event::Message { from, message: m }
                 }
                 Err(e) => {
+                    metrics.refuse("undecodable");
                     debug!(peer = %label, error = %e, "dropped an undecodable message");
                     messages.take(1.0).await;
                     continue;
@@ -401,6 +406,7 @@ pub(crate) struct Service {
     pub(crate) events: mpsc::Sender<Event>,
     pub(crate) net: NetConfig,
     pub(crate) cluster: Arc<Cluster>,
+    pub(crate) metrics: Metrics,
     /// New-stream allowance per member (or IP address, insecure).
     pub(crate) opens: Mutex<HashMap<String, Bucket>>,
 }
@@ -411,11 +417,17 @@ const MAX_TRACKED_OPENERS: usize = 4096;
 
 impl Service {
     /// The service of a role task.
-    pub(crate) fn new(events: mpsc::Sender<Event>, net: NetConfig, cluster: Arc<Cluster>) -> Self {
+    pub(crate) fn new(
+        events: mpsc::Sender<Event>,
+        net: NetConfig,
+        cluster: Arc<Cluster>,
+        metrics: Metrics,
+    ) -> Self {
         Self {
             events,
             net,
             cluster,
+            metrics,
             opens: Mutex::new(HashMap::new()),
         }
     }
@@ -448,14 +460,14 @@ impl Service {
             // --insecure: nobody is authenticated.
             let ip = info.map_or_else(|| "?".to_string(), |i| i.addr.ip().to_string());
             if !self.may_open(&ip) {
-                return Err(too_many_streams(&ip));
+                return Err(too_many_streams(&ip, &self.metrics));
             }
             let who = claim.unwrap_or("unauthenticated");
             return Ok((format!("{who} at {addr} (insecure)"), Takes::Everything));
         };
         let label = member_label(&self.cluster, member);
         if !self.may_open(&label) {
-            return Err(too_many_streams(&label));
+            return Err(too_many_streams(&label, &self.metrics));
         }
         if let Some(claim) = claim
             && claim != label
@@ -481,7 +493,8 @@ impl Service {
     }
 }
 
-fn too_many_streams(who: &str) -> Status {
+fn too_many_streams(who: &str, metrics: &Metrics) -> Status {
+    metrics.refuse("stream_opened_too_often");
     debug!(peer = %who, "refused a new stream: opened too many recently");
     Status::resource_exhausted("too many new streams recently; retry later")
 }
@@ -512,6 +525,7 @@ impl acceptor_server::Acceptor for Service {
         let events = self.events.clone();
         let net = self.net;
         let from = reg.id;
+        let metrics = self.metrics.clone();
         // When the peer's side ends (or fails: undecodable or oversized
         // input), this side ends too, with the reason as its status (tonic
         // ends a response at its first error): a stream that no longer
@@ -519,6 +533,7 @@ impl acceptor_server::Acceptor for Service {
         let (done, ended) = oneshot::channel::<Status>();
         tokio::spawn(async move {
             let me = Inbound {
+                metrics: &metrics,
                 from,
                 label: &label,
                 takes,
@@ -528,6 +543,7 @@ impl acceptor_server::Acceptor for Service {
             let status = match pump(inbound, reg.kill, me).await {
                 Ok(()) => Status::ok("stream ended"),
                 Err(e) => {
+                    metrics.refuse("broken_stream");
                     debug!(peer = %label, error = %e, "stream failed");
                     Status::invalid_argument(e)
                 }
@@ -553,6 +569,8 @@ pub(crate) struct Dial {
     pub(crate) tls: Option<(TlsIdentity, [u8; 32])>,
     /// Who this node is ([`MEMBER_HEADER`]).
     pub(crate) claim: String,
+    /// Where refusals are counted.
+    pub(crate) metrics: Metrics,
 }
 
 fn endpoint(dial: &Dial, net: &NetConfig) -> Result<Endpoint, String> {
@@ -663,6 +681,7 @@ pub(crate) async fn connector(dial: Dial, events: mpsc::Sender<Event>, net: NetC
                 last_warned.clear();
                 backoff = net.backoff_initial;
                 let me = Inbound {
+                    metrics: &dial.metrics,
                     from,
                     label: &addr,
                     takes: Takes::Everything,

@@ -405,6 +405,9 @@ async fn a_hostile_peer_cannot_crash_bloat_or_stall_an_acceptor() {
         "hetpaxos_caught_acceptors",
         "hetpaxos_messages_accepted_total",
         "hetpaxos_fsync_seconds_count",
+        // Malformed protobuf and oversized frames end their streams.
+        "hetpaxos_messages_refused_total{reason=\"broken_stream\"}",
+        "hetpaxos_messages_refused_total{reason=\"stream_opened_too_often\"}",
     ] {
         eprintln!("{line} {}", value(line));
         assert!(value(line) > 0.0, "{line}");

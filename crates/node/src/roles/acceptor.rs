@@ -223,7 +223,7 @@ pub fn serve_acceptor_metered(
             log,
             hub: Hub::default(),
             fetcher: Fetcher::new(net.fetch),
-            metrics,
+            metrics: metrics.clone(),
             asks: Asks::new(),
             refused: BTreeMap::new(),
             halt: None,
@@ -232,9 +232,14 @@ pub fn serve_acceptor_metered(
         inbox,
         shutdown_rx,
     ));
-    let service = AcceptorServer::new(Service::new(events.clone(), net, Arc::new(cluster.clone())))
-        .max_decoding_message_size(net.limits.max_encoded_bytes)
-        .max_encoding_message_size(net.limits.max_encoded_bytes);
+    let service = AcceptorServer::new(Service::new(
+        events.clone(),
+        net,
+        Arc::new(cluster.clone()),
+        metrics.clone(),
+    ))
+    .max_decoding_message_size(net.limits.max_encoded_bytes)
+    .max_encoding_message_size(net.limits.max_encoded_bytes);
     let local = listener
         .local_addr()
         .map_or_else(|_| "?".to_string(), |a| a.to_string());
@@ -262,6 +267,7 @@ pub fn serve_acceptor_metered(
         |j| j > me,
         &events,
         net,
+        &metrics,
     ));
     Ok(AcceptorHandle {
         role: Some(role),
@@ -445,9 +451,8 @@ impl Role {
             fetcher.tick(
                 Instant::now(),
                 &peers,
-                |id| {
-                    !acceptor.store().contains(id) && !pending.holds(id) && !pending.is_rejected(id)
-                },
+                // Still needed: some held message waits for it.
+                |id| pending.waiting_for(id).next().is_some(),
                 asks,
             );
         }

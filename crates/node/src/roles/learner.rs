@@ -41,6 +41,7 @@ pub fn spawn_learner_metered(
         PendingLimits::default(),
     );
     let fetch_limits = net.fetch;
+    let connector_metrics = metrics.clone();
     let role = tokio::spawn(async move {
         let mut hub = Hub::default();
         let mut fetcher = Fetcher::new(fetch_limits);
@@ -63,11 +64,10 @@ pub fn spawn_learner_metered(
                     Metrics::raise_to(&metrics.fetches, "arrived", f.arrived);
                     Metrics::raise_to(&metrics.fetches, "given_up", f.given_up);
                     let peers = hub.ids();
-                    let (store, pending) = (learner.store(), learner.pending());
                     fetcher.tick(
                         Instant::now(),
                         &peers,
-                        |id| !store.contains(id) && !pending.holds(id) && !pending.is_rejected(id),
+                        |id| pending.waiting_for(id).next().is_some(),
                         &mut asks,
                     );
                     hub.send_asks(&mut asks);
@@ -129,6 +129,7 @@ pub fn spawn_learner_metered(
         |_| true,
         &events,
         net,
+        &connector_metrics,
     ));
     Ok((NodeHandle { tasks }, reports))
 }

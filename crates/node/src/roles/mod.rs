@@ -11,6 +11,7 @@ pub use acceptor::{
 pub use learner::{spawn_learner, spawn_learner_metered};
 pub use proposer::spawn_proposer;
 
+use crate::metrics::Metrics;
 use crate::net::{Dial, Event, NetConfig, connector, member_label};
 use crate::tls::TlsIdentity;
 use ed25519_dalek::SigningKey;
@@ -96,6 +97,7 @@ fn connectors(
     dial: impl Fn(usize) -> bool,
     events: &mpsc::Sender<Event>,
     net: NetConfig,
+    metrics: &Metrics,
 ) -> Vec<JoinHandle<()>> {
     let claim = member_label(cluster, me);
     cluster
@@ -109,6 +111,7 @@ fn connectors(
                 address: a.address.clone(),
                 tls: identity.map(|id| (id.clone(), cluster.keys[i].to_bytes())),
                 claim: claim.clone(),
+                metrics: metrics.clone(),
             };
             tokio::spawn(connector(d, events.clone(), net))
         })

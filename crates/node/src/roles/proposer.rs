@@ -89,6 +89,7 @@ pub fn spawn_proposer(
         |_| true,
         &events,
         net,
+        &crate::metrics::Metrics::new(),
     ));
     Ok((NodeHandle { tasks }, decisions))
 }
