@@ -27,7 +27,12 @@ pub struct Received {
     /// The gRPC status code, once the server ended the stream (as the
     /// number of `grpc-status`, plus one; zero while open).
     pub status: AtomicU64,
+    /// The first [`KEPT`] messages received, decoded.
+    pub kept: std::sync::Mutex<Vec<pb::ConsensusMessage>>,
 }
+
+/// How many received messages [`Received::kept`] keeps.
+pub const KEPT: usize = 10_000;
 
 #[derive(Debug)]
 struct AnyServer;
@@ -169,14 +174,22 @@ pub async fn open(addr: &str, key: &SigningKey) -> Result<Stream, String> {
                     break;
                 }
                 let frame: Vec<u8> = buf.drain(..5 + len).skip(5).collect();
-                match pb::ConsensusMessage::decode(frame.as_slice()).map(|m| m.kind) {
-                    Ok(Some(pb::consensus_message::Kind::Want(w))) => {
+                let Ok(m) = pb::ConsensusMessage::decode(frame.as_slice()) else {
+                    continue;
+                };
+                match &m.kind {
+                    Some(pb::consensus_message::Kind::Want(w)) => {
                         sink.wanted.fetch_add(w.ids.len() as u64, Ordering::Relaxed);
                     }
-                    Ok(Some(_)) => {
+                    Some(_) => {
                         sink.messages.fetch_add(1, Ordering::Relaxed);
                     }
-                    _ => {}
+                    None => continue,
+                }
+                if let Ok(mut kept) = sink.kept.lock()
+                    && kept.len() < KEPT
+                {
+                    kept.push(m);
                 }
             }
         }

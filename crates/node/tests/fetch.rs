@@ -1,0 +1,141 @@
+//! Fetch by id against a real acceptor process, through the hostile peer's
+//! own transport (`hostile/raw.rs`), as acceptor D:
+//! - A asks the sender for a reference it lacks, and accepts (and relays)
+//!   the waiting message only once it is answered;
+//! - A answers a request for a message it holds.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+#[path = "hostile/raw.rs"]
+mod raw;
+
+use common::{acceptor_process, tmpdir, write_cluster};
+use hetpaxos_config::{Role, load_acceptor, load_client};
+use hetpaxos_config_gen::homogeneous;
+use hetpaxos_messages::{Message, MessageId, Unsigned, wire};
+use hetpaxos_node::now_nanos;
+use hetpaxos_proto::v1 as pb;
+use std::time::{Duration, Instant};
+
+/// Whether `raw` has received the message `id`.
+fn received(s: &raw::Stream, id: MessageId) -> bool {
+    let limits = hetpaxos_messages::Limits::default();
+    s.received
+        .kept
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|m| wire::from_proto(m.clone(), &limits).is_ok_and(|m| m.id() == id))
+}
+
+/// The ids `raw` was asked for.
+fn wanted(s: &raw::Stream) -> Vec<MessageId> {
+    s.received
+        .kept
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|m| match &m.kind {
+            Some(pb::consensus_message::Kind::Want(w)) => Some(w.ids.clone()),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|b| hetpaxos_messages::Hash32::from_slice(&b).map(MessageId))
+        .collect()
+}
+
+async fn until(what: impl Fn() -> bool, within: Duration) -> bool {
+    let end = Instant::now() + within;
+    while Instant::now() < end {
+        if what() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    what()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acceptor_fetches_what_it_lacks_and_answers_what_it_has() {
+    let dir = tmpdir("fetch", "raw");
+    write_cluster(&dir, &homogeneous(4, 1).unwrap());
+    let _a = acceptor_process(&dir, "A", &[], "warn");
+    let a = load_acceptor(&dir.join("A.json")).unwrap();
+    let d = load_acceptor(&dir.join("D.json")).unwrap();
+    let proposer = load_client(&dir.join("proposer.json"), Role::Proposer)
+        .unwrap()
+        .proposal_signer()
+        .unwrap();
+    let signer = d.signer();
+    // Two 1as, D's 1b for the first (m1), and D's 1b for the second (m2),
+    // which references m1.
+    let t = now_nanos() - 1_000_000_000;
+    let p = Message::signed_proposal(t, &b"v"[..], &*proposer);
+    let p2 = Message::signed_proposal(t + 1, &b"w"[..], &*proposer);
+    let m1 = Unsigned::new(d.id, [p.id()]).sign(&*signer);
+    let m2 = Unsigned::new(d.id, [m1.id(), p2.id()]).sign(&*signer);
+
+    let start = Instant::now();
+    let mut s = loop {
+        match raw::open(a.address(), d.key()).await {
+            Ok(s) => break s,
+            Err(_) if start.elapsed() < Duration::from_secs(20) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("cannot reach A: {e}"),
+        }
+    };
+    s.message(&wire::to_proto(&p)).await.unwrap();
+    s.message(&wire::to_proto(&p2)).await.unwrap();
+    s.message(&wire::to_proto(&m2)).await.unwrap();
+    s.flush().await.unwrap();
+
+    // A asks us, the sender, for m1, and does not accept m2 before it has it.
+    assert!(
+        until(|| wanted(&s).contains(&m1.id()), Duration::from_secs(10)).await,
+        "A never asked for the missing reference"
+    );
+    assert!(received(&s, p.id()), "A did not relay the 1a");
+    assert!(!received(&s, m2.id()), "A relayed m2 without its reference");
+
+    // Answered, both are accepted and relayed (the positive control).
+    s.message(&wire::to_proto(&m1)).await.unwrap();
+    s.flush().await.unwrap();
+    assert!(
+        until(|| received(&s, m2.id()), Duration::from_secs(10)).await,
+        "A never accepted m2 after its reference arrived"
+    );
+
+    // A answers a request for a message it holds, and ignores unknown ids.
+    let mut asker = raw::open(a.address(), d.key()).await.unwrap();
+    let unknown = Unsigned::new(d.id, [m2.id()]).sign(&*signer).id();
+    let want = pb::ConsensusMessage {
+        kind: Some(pb::consensus_message::Kind::Want(pb::Want {
+            ids: vec![
+                unknown.0.as_bytes().to_vec(),
+                m1.id().0.as_bytes().to_vec(),
+                vec![1, 2, 3], // not an id
+            ],
+        })),
+    };
+    // The replay on a new stream already holds everything A has: count the
+    // copies of m1 before and after asking.
+    let copies = |st: &raw::Stream| {
+        let limits = hetpaxos_messages::Limits::default();
+        st.received
+            .kept
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| wire::from_proto((*m).clone(), &limits).is_ok_and(|m| m.id() == m1.id()))
+            .count()
+    };
+    assert!(until(|| copies(&asker) == 1, Duration::from_secs(10)).await);
+    asker.message(&want).await.unwrap();
+    asker.flush().await.unwrap();
+    assert!(
+        until(|| copies(&asker) == 2, Duration::from_secs(10)).await,
+        "A did not answer the request"
+    );
+    assert!(!received(&asker, unknown));
+}
