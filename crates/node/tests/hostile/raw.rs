@@ -3,6 +3,8 @@
 //! server certificate: an attacker does not care whom it talks to), HTTP/2
 //! by the h2 crate, and gRPC's length-prefixed framing by hand.
 
+#![allow(dead_code)] // shared by tests/hostile.rs and tests/fetch.rs, each using a part
+
 use ed25519_dalek::SigningKey;
 use hetpaxos_messages::Bytes;
 use hetpaxos_proto::v1 as pb;
