@@ -39,8 +39,9 @@
 //! messages each of them references (they are earlier records). Recovery
 //! replays that prefix into a fresh store and rebuilds the chain head, `recent`,
 //! the highest ballot, D7's 2a bookkeeping and the held 1as exactly as the live
-//! step built them. The next own message therefore references the last logged
-//! own message: the chain continues. An own message signed but not logged was
+//! step built them. The next own message therefore has the last logged
+//! own message as its predecessor (in its history, one sequence number
+//! below): the chain continues. An own message signed but not logged was
 //! never sent, so signing a different one in its place forks nothing anyone
 //! can see; one signed and logged is re-sent as it is, never re-signed
 //! differently (the acceptor is deterministic, so an emission cut off by the
