@@ -197,11 +197,11 @@ impl Hub {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
                 warn!(peer = %self.peers[i].label, "outbound queue full: dropping the connection");
-                self.peers.swap_remove(i);
+                self.peers.remove(i);
                 false
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {
-                self.peers.swap_remove(i);
+                self.peers.remove(i);
                 false
             }
         }
