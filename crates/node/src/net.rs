@@ -526,10 +526,10 @@ impl acceptor_server::Acceptor for Service {
         let net = self.net;
         let from = reg.id;
         let metrics = self.metrics.clone();
-        // When the peer's side ends (or fails: undecodable or oversized
-        // input), this side ends too, with the reason as its status (tonic
-        // ends a response at its first error): a stream that no longer
-        // reads is not kept fed.
+        // When the peer's side fails (undecodable or oversized input), this
+        // side ends too, with the reason as its status (tonic ends a
+        // response at its first error): a stream that no longer reads is
+        // not kept fed.
         let (done, ended) = oneshot::channel::<Status>();
         tokio::spawn(async move {
             let me = Inbound {
@@ -550,8 +550,15 @@ impl acceptor_server::Acceptor for Service {
             };
             let _ = done.send(status);
         });
-        let end = futures_util::stream::once(ended)
-            .map(|s| Err(s.unwrap_or_else(|_| Status::cancelled("node stopping"))));
+        // Only a failure ends the response early (dropping what is still
+        // queued for a peer that sent garbage); otherwise it ends when the
+        // node drops the stream, after what was queued.
+        let end = futures_util::stream::once(ended).filter_map(|s| async move {
+            match s {
+                Ok(s) if s.code() != tonic::Code::Ok => Some(Err(s)),
+                _ => None,
+            }
+        });
         let out = outbound(reg.replay, reg.rx).map(Ok);
         Ok(Response::new(Box::pin(futures_util::stream::select(
             out, end,
