@@ -8,7 +8,7 @@
 //! are bounded ([`FetchLimits::max_wanted`]), as are ids per request
 //! ([`MAX_WANT_IDS`], which the answering side enforces too).
 
-use hetpaxos_messages::MessageId;
+use hetpaxos_messages::{Message, MessageId, MessageStore, Pending};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -122,6 +122,40 @@ impl Fetcher {
         );
         self.stats.asked += 1;
         asks.entry(from).or_default().push(id);
+    }
+
+    /// `message` came from `from` and was offered to `store` through
+    /// `pending`: if accepted, it is no longer wanted; if held, its
+    /// references that are neither accepted, held nor known ill-formed are
+    /// asked for (into `asks`).
+    pub fn received(
+        &mut self,
+        message: &Message,
+        from: PeerId,
+        store: &MessageStore,
+        pending: &Pending,
+        asks: &mut Asks,
+    ) {
+        let id = message.id();
+        if store.contains(&id) {
+            self.arrived(&id);
+        } else if pending.holds(&id) {
+            let now = Instant::now();
+            for r in message.refs() {
+                if !store.contains(r) && !pending.holds(r) && !pending.is_rejected(r) {
+                    self.want(*r, from, now, asks);
+                }
+            }
+        }
+    }
+
+    /// [`Fetcher::tick`] now, keeping the ids some message held in
+    /// `pending` still waits for.
+    pub fn retry(&mut self, peers: &[PeerId], pending: &Pending, asks: &mut Asks) {
+        if !self.is_empty() {
+            let needed = |id: &MessageId| pending.waiting_for(id).next().is_some();
+            self.tick(Instant::now(), peers, needed, asks);
+        }
     }
 
     /// `id` arrived (accepted, or known otherwise): no longer wanted.

@@ -6,6 +6,8 @@
 //! responder: one request per connection, a bounded request, a timeout, and
 //! a bounded number of connections at once.
 
+use crate::fetch::FetchStats;
+use hetpaxos_messages::{MessageStore, Pending};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -137,6 +139,27 @@ impl Metrics {
             registry: Arc::new(r),
             ..m
         }
+    }
+
+    /// Updates the gauges from `store` and `pending`, and the totals kept
+    /// by `pending` and the fetcher (`fetches`).
+    pub fn report(&self, store: &MessageStore, pending: &Pending, fetches: FetchStats) {
+        self.store_messages.set(store.len() as i64);
+        self.pending_messages.set(pending.len() as i64);
+        self.pending_bytes.set(pending.bytes() as i64);
+        let caught = store
+            .graph()
+            .acceptor_ids()
+            .filter(|&a| store.is_forked(a))
+            .count();
+        self.caught_acceptors.set(caught as i64);
+        let drops = pending.drops();
+        Self::raise_to(&self.pending_dropped, "total", drops.total);
+        Self::raise_to(&self.pending_dropped, "per_signer", drops.per_signer);
+        Self::raise_to(&self.fetches, "asked", fetches.asked);
+        Self::raise_to(&self.fetches, "arrived", fetches.arrived);
+        Self::raise_to(&self.fetches, "given_up", fetches.given_up);
+        Self::raise_to(&self.fetches, "over_limit", fetches.over_limit);
     }
 
     /// Counts a refusal of class `reason`.

@@ -28,7 +28,6 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
 
 /// Refused messages are logged at most a few per second.
@@ -383,19 +382,11 @@ impl Role {
                 Ok(())
             }
             Event::Message { from, message } => {
-                let id = message.id();
                 self.input(Input::Tick { now: now_nanos() })?;
                 self.input(Input::Receive(message.clone()))?;
-                if self.acceptor.store().contains(&id) {
-                    self.fetcher.arrived(&id);
-                } else if self.acceptor.pending().holds(&id) {
-                    let now = Instant::now();
-                    for r in message.refs() {
-                        if !self.is_known(r) {
-                            self.fetcher.want(*r, from, now, &mut self.asks);
-                        }
-                    }
-                }
+                let (store, pending) = (self.acceptor.store(), self.acceptor.pending());
+                self.fetcher
+                    .received(&message, from, store, pending, &mut self.asks);
                 Ok(())
             }
             Event::Want { from, ids } => {
@@ -412,50 +403,17 @@ impl Role {
         }
     }
 
-    /// Whether `id` is accepted, held, or known to be ill-formed: not worth
-    /// fetching.
-    fn is_known(&self, id: &MessageId) -> bool {
-        let pending = self.acceptor.pending();
-        self.acceptor.store().contains(id) || pending.holds(id) || pending.is_rejected(id)
-    }
-
-    /// Updates the gauges and the totals kept elsewhere.
+    /// Updates the metrics.
     fn report(&self) {
-        let m = &self.metrics;
         let (store, pending) = (self.acceptor.store(), self.acceptor.pending());
-        m.store_messages.set(store.len() as i64);
-        m.pending_messages.set(pending.len() as i64);
-        m.pending_bytes.set(pending.bytes() as i64);
-        let caught = store
-            .graph()
-            .acceptor_ids()
-            .filter(|&a| store.is_forked(a))
-            .count();
-        m.caught_acceptors.set(caught as i64);
-        let drops = pending.drops();
-        Metrics::raise_to(&m.pending_dropped, "total", drops.total);
-        Metrics::raise_to(&m.pending_dropped, "per_signer", drops.per_signer);
-        let f = self.fetcher.stats();
-        Metrics::raise_to(&m.fetches, "asked", f.asked);
-        Metrics::raise_to(&m.fetches, "arrived", f.arrived);
-        Metrics::raise_to(&m.fetches, "given_up", f.given_up);
-        Metrics::raise_to(&m.fetches, "over_limit", f.over_limit);
+        self.metrics.report(store, pending, self.fetcher.stats());
     }
 
     /// Re-asks for references still missing, and sends the requests.
     fn fetch(&mut self) {
-        if !self.fetcher.is_empty() {
-            let peers = self.hub.ids();
-            let (acceptor, fetcher, asks) = (&self.acceptor, &mut self.fetcher, &mut self.asks);
-            let pending = acceptor.pending();
-            fetcher.tick(
-                Instant::now(),
-                &peers,
-                // Still needed: some held message waits for it.
-                |id| pending.waiting_for(id).next().is_some(),
-                asks,
-            );
-        }
+        let peers = self.hub.ids();
+        self.fetcher
+            .retry(&peers, self.acceptor.pending(), &mut self.asks);
         self.hub.send_asks(&mut self.asks);
     }
 }

@@ -8,7 +8,6 @@ use hetpaxos_config::ClientSetup;
 use hetpaxos_learner::{Learner, LearnerEvent};
 use hetpaxos_messages::PendingLimits;
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 use tracing::debug;
 
 /// Starts a learner process for every learner of the cluster, as the learner
@@ -55,21 +54,8 @@ pub fn spawn_learner_metered(
                     None => return,
                 },
                 _ = retry.tick() => {
-                    let (store, pending) = (learner.store(), learner.pending());
-                    metrics.store_messages.set(store.len() as i64);
-                    metrics.pending_messages.set(pending.len() as i64);
-                    metrics.pending_bytes.set(pending.bytes() as i64);
-                    let f = fetcher.stats();
-                    Metrics::raise_to(&metrics.fetches, "asked", f.asked);
-                    Metrics::raise_to(&metrics.fetches, "arrived", f.arrived);
-                    Metrics::raise_to(&metrics.fetches, "given_up", f.given_up);
-                    let peers = hub.ids();
-                    fetcher.tick(
-                        Instant::now(),
-                        &peers,
-                        |id| pending.waiting_for(id).next().is_some(),
-                        &mut asks,
-                    );
+                    metrics.report(learner.store(), learner.pending(), fetcher.stats());
+                    fetcher.retry(&hub.ids(), learner.pending(), &mut asks);
                     hub.send_asks(&mut asks);
                     continue;
                 }
@@ -79,21 +65,10 @@ pub fn spawn_learner_metered(
                 // A learner serves no one.
                 Event::Want { .. } => {}
                 Event::Message { from, message } => {
-                    let id = message.id();
-                    let refs = message.refs().to_vec();
-                    let events = learner.receive(message);
-                    if learner.store().contains(&id) {
-                        fetcher.arrived(&id);
-                    } else if learner.pending().holds(&id) {
-                        let (store, pending) = (learner.store(), learner.pending());
-                        for r in refs {
-                            if !store.contains(&r) && !pending.holds(&r) && !pending.is_rejected(&r)
-                            {
-                                fetcher.want(r, from, Instant::now(), &mut asks);
-                            }
-                        }
-                        hub.send_asks(&mut asks);
-                    }
+                    let events = learner.receive(message.clone());
+                    let (store, pending) = (learner.store(), learner.pending());
+                    fetcher.received(&message, from, store, pending, &mut asks);
+                    hub.send_asks(&mut asks);
                     for e in events {
                         match e {
                             LearnerEvent::Rejected { reason, .. } => {
@@ -106,10 +81,10 @@ pub fn spawn_learner_metered(
                             e @ (LearnerEvent::Decided(_)
                             | LearnerEvent::Caught { .. }
                             | LearnerEvent::Conflict { .. }) => {
+                                // (Caught acceptors are counted from the
+                                // store, by `Metrics::report`.)
                                 if matches!(e, LearnerEvent::Decided(_)) {
                                     metrics.decisions.inc();
-                                } else if matches!(e, LearnerEvent::Caught { .. }) {
-                                    metrics.caught_acceptors.inc();
                                 }
                                 if report.send(e).await.is_err() {
                                     return;
