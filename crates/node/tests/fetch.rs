@@ -17,15 +17,21 @@ use hetpaxos_node::now_nanos;
 use hetpaxos_proto::v1 as pb;
 use std::time::{Duration, Instant};
 
-/// Whether `raw` has received the message `id`.
-fn received(s: &raw::Stream, id: MessageId) -> bool {
+/// How many copies of the message `id` `raw` has received.
+fn copies(s: &raw::Stream, id: MessageId) -> usize {
     let limits = hetpaxos_messages::Limits::default();
     s.received
         .kept
         .lock()
         .unwrap()
         .iter()
-        .any(|m| wire::from_proto(m.clone(), &limits).is_ok_and(|m| m.id() == id))
+        .filter(|m| wire::from_proto((*m).clone(), &limits).is_ok_and(|m| m.id() == id))
+        .count()
+}
+
+/// Whether `raw` has received the message `id`.
+fn received(s: &raw::Stream, id: MessageId) -> bool {
+    copies(s, id) > 0
 }
 
 /// The ids `raw` was asked for.
@@ -120,21 +126,11 @@ async fn an_acceptor_fetches_what_it_lacks_and_answers_what_it_has() {
     };
     // The replay on a new stream already holds everything A has: count the
     // copies of m1 before and after asking.
-    let copies = |st: &raw::Stream| {
-        let limits = hetpaxos_messages::Limits::default();
-        st.received
-            .kept
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|m| wire::from_proto((*m).clone(), &limits).is_ok_and(|m| m.id() == m1.id()))
-            .count()
-    };
-    assert!(until(|| copies(&asker) == 1, Duration::from_secs(10)).await);
+    assert!(until(|| copies(&asker, m1.id()) == 1, Duration::from_secs(10)).await);
     asker.message(&want).await.unwrap();
     asker.flush().await.unwrap();
     assert!(
-        until(|| copies(&asker) == 2, Duration::from_secs(10)).await,
+        until(|| copies(&asker, m1.id()) == 2, Duration::from_secs(10)).await,
         "A did not answer the request"
     );
     assert!(!received(&asker, unknown));
