@@ -105,14 +105,25 @@ fn wait(c: &mut Child, timeout: Duration) -> Option<i32> {
 
 /// SIGTERM: the acceptor finishes, syncs and exits 0; its data directory
 /// (default: beside its config) then holds its log.
+///
+/// A decision needs signed messages from a quorum (3 of the 4), each logged
+/// before it was sent, so at least three logs hold records; the fourth may
+/// still be empty when the proposer is done (it may not have started in
+/// time, or heard the 1a only after the decision).
 #[test]
 fn sigterm_exits_zero_with_the_log_synced() {
     let d = tmpdir("term");
     configs(&d);
     assert_eq!(decide_and_terminate(&d), vec![Some(0); 4]);
-    let wal = d.join("A.data").join("acceptor.wal");
-    let len = std::fs::metadata(&wal).unwrap().len();
-    assert!(len > 100, "log of {len} bytes");
+    let lens: Vec<u64> = ["A", "B", "C", "D"]
+        .iter()
+        .map(|n| {
+            let wal = d.join(format!("{n}.data")).join("acceptor.wal");
+            std::fs::metadata(&wal).unwrap().len()
+        })
+        .collect();
+    let written = lens.iter().filter(|&&len| len > 100).count();
+    assert!(written >= 3, "log sizes {lens:?}");
 }
 
 /// A second process on the same data directory is refused with the lock
