@@ -4,6 +4,8 @@
 //! this crate free of tonic. The configuration types also derive serde in the
 //! protobuf JSON mapping (lowerCamelCase names, absent fields default).
 
+const SKIP_NONE: &str = "#[serde(skip_serializing_if = \"Option::is_none\")]";
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=hetpaxos.proto");
     println!("cargo:rerun-if-changed=config.proto");
@@ -16,6 +18,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "#[derive(serde::Serialize, serde::Deserialize)] \
              #[serde(rename_all = \"camelCase\", default, deny_unknown_fields)]",
         )
+        // Optional families are left out of the JSON when absent.
+        .field_attribute(".hetpaxos.config.v1.LearnerInfo.quorum_family", SKIP_NONE)
+        .field_attribute(".hetpaxos.config.v1.SafeSets.family", SKIP_NONE)
+        .field_attribute(".hetpaxos.config.v1.Family.threshold", SKIP_NONE)
+        .field_attribute(".hetpaxos.config.v1.Family.weighted", SKIP_NONE)
+        .field_attribute(".hetpaxos.config.v1.Family.all", SKIP_NONE)
+        .field_attribute(".hetpaxos.config.v1.Family.any", SKIP_NONE)
+        .field_attribute(".hetpaxos.config.v1.Member.family", SKIP_NONE)
         .compile_fds(fds)?;
     Ok(())
 }

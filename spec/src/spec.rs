@@ -108,8 +108,15 @@ impl<'g> Spec<'g> {
     /// "`set` contains a quorum of `a`" (digest §2.1, `Q_a`): some quorum of
     /// `a` is a subset of `set`. Quorums are upward closed; the graph lists the
     /// minimal ones, and a superset of a member of `Q_a` is in `Q_a`.
+    ///
+    /// By the enumerated minimal quorums when the graph is small enough to
+    /// enumerate (every graph the oracle generates is); otherwise by the
+    /// graph's own evaluation of its quorum expression.
     pub fn contains_quorum(&self, a: LearnerId, set: AcceptorSet) -> bool {
-        self.graph.quorums(a).iter().any(|q| q.is_subset(set))
+        match self.graph.minimal_quorums(a) {
+            Some(qs) => qs.iter().any(|q| q.is_subset(set)),
+            None => self.graph.is_quorum(a, set),
+        }
     }
 
     // ----------------------------------------------------------------------
@@ -215,14 +222,23 @@ impl<'g> Spec<'g> {
     /// learner graph, self-edges included): `{b | ∃ s ∈ a–b with
     /// s ∩ Caught(x) = ∅}`. Testing the listed minimal safe sets suffices: a
     /// safe set disjoint from `Caught(x)` contains a minimal one that is too.
+    ///
+    /// The CLG's minimal safe sets come from enumerating the closure
+    /// (`hetpaxos_quorums::condense`), independently of the store, which
+    /// evaluates the CLG by connected components; graphs too large to
+    /// enumerate fall back to the graph's own evaluation.
     pub fn con(&self, a: LearnerId, x: MessageId) -> Option<LearnerSet> {
         let caught = self.caught(x)?;
+        if self.graph.enumerated().is_none() {
+            return Some(self.graph.connected(a, caught));
+        }
         Some(
             self.graph
                 .learner_ids()
                 .filter(|&b| {
                     self.graph
-                        .safe_sets(a, b)
+                        .minimal_safe_sets(a, b)
+                        .unwrap_or_default()
                         .iter()
                         .any(|s| s.intersection(caught).is_empty())
                 })

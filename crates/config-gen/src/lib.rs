@@ -4,72 +4,120 @@
 //! `proposer.json`), adding clients to an existing cluster, and the
 //! `hetpaxos-config-gen` command line. Loading and validation are in
 //! `hetpaxos-config`.
+//!
+//! Learner graphs: [`homogeneous`] and [`homogeneous_with_faults`] (one
+//! trust domain, thresholds) and [`chains()`] (one learner per chain of
+//! stake-weighted validators, agreeing across chains); [`graph_file`]
+//! writes any graph in the hand-written graph-file language.
 #![forbid(unsafe_code)]
 
+pub mod chains;
+
+pub use chains::{
+    Chain, ChainBound, ChainsError, ChainsSpec, Fraction, chain_bounds, chains, chains_unchecked,
+};
+
 use ed25519_dalek::SigningKey;
+use hetpaxos_config::family::{family_to_json, family_to_pb};
 use hetpaxos_config::{
     Cluster, ConfigError, ErrorKind, Role, check_names, context_of, load_cluster, pb, read,
 };
-use hetpaxos_quorums::{GraphDescription, LearnerGraph, examples};
+use hetpaxos_quorums::{FamilyDesc, GraphDescription, LearnerGraph, MemberDesc, examples};
 use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
-/// The description of [`examples::homogeneous`]: `n` acceptors `A`, `B`, …,
-/// learners `L0`, `L1`, …, all `(n − f)`-subsets as quorums and safe sets.
+/// A homogeneous cluster: `n` acceptors `A`, `B`, …, learners `L0`, `L1`, …,
+/// tolerating `f = ⌊(n − 1)/3⌋` Byzantine acceptors (see
+/// [`homogeneous_with_faults`]).
 pub fn homogeneous(n: usize, learners: usize) -> Result<GraphDescription, String> {
-    if n == 0 || learners == 0 {
-        return Err("need at least one acceptor and one learner".into());
+    homogeneous_with_faults(n, n.saturating_sub(1) / 3, learners)
+}
+
+/// A homogeneous cluster tolerating `f` faults: every learner's quorums, and
+/// the safe sets of every learner pair, are "at least `n − f` of all
+/// acceptors" — a threshold, never enumerated, so `n` may be anything up to
+/// [`hetpaxos_quorums::MAX_ACCEPTORS`]. Needs `n ≥ 3f + 1`: two quorums of
+/// `n − f` meet in at least `n − 2f` acceptors, of which at most `f` are
+/// outside a safe set.
+pub fn homogeneous_with_faults(
+    n: usize,
+    f: usize,
+    learners: usize,
+) -> Result<GraphDescription, String> {
+    if n == 0 {
+        return Err("0 acceptors: need at least one".into());
     }
-    let f = (n - 1) / 3;
-    let count = binomial(n, n - f);
-    if n > 64 || count > hetpaxos_quorums::MAX_SAFE_SETS_PER_EDGE as u128 {
+    if learners == 0 {
+        return Err("0 learners: need at least one".into());
+    }
+    if n > hetpaxos_quorums::MAX_ACCEPTORS {
         return Err(format!(
-            "{n} acceptors would give {count} quorums per learner (at most {})",
-            hetpaxos_quorums::MAX_SAFE_SETS_PER_EDGE
+            "{n} acceptors: at most {}",
+            hetpaxos_quorums::MAX_ACCEPTORS
         ));
     }
-    let g = examples::homogeneous(n, learners).map_err(|e| e.to_string())?;
-    let names = |s: hetpaxos_quorums::AcceptorSet| {
-        s.iter()
-            .map(|a| g.acceptor_name(a).to_string())
-            .collect::<Vec<_>>()
+    if learners > hetpaxos_quorums::MAX_LEARNERS {
+        return Err(format!(
+            "{learners} learners: at most {}",
+            hetpaxos_quorums::MAX_LEARNERS
+        ));
+    }
+    let needed = f.saturating_mul(3).saturating_add(1);
+    if n < needed {
+        return Err(format!(
+            "{n} acceptors cannot tolerate {f} Byzantine faults: that needs at least 3·{f} + 1"
+        ));
+    }
+    let acceptors = examples::acceptor_names(n);
+    let family = || FamilyDesc::Threshold {
+        k: (n - f) as u64,
+        of: acceptors
+            .iter()
+            .cloned()
+            .map(MemberDesc::Acceptor)
+            .collect(),
     };
-    let ls: Vec<_> = g.learner_ids().collect();
+    let names: Vec<String> = (0..learners).map(|i| format!("L{i}")).collect();
     let mut safe_sets = Vec::new();
-    for (i, &a) in ls.iter().enumerate() {
-        for &b in &ls[i..] {
-            safe_sets.push((
-                (g.learner_name(a).to_string(), g.learner_name(b).to_string()),
-                g.given_safe_sets(a, b).iter().map(|&s| names(s)).collect(),
-            ));
+    for (i, a) in names.iter().enumerate() {
+        for b in &names[i..] {
+            safe_sets.push(((a.clone(), b.clone()), family()));
         }
     }
     Ok(GraphDescription {
-        acceptors: g
-            .acceptor_ids()
-            .map(|a| g.acceptor_name(a).to_string())
-            .collect(),
-        learners: ls
-            .iter()
-            .map(|&l| {
-                (
-                    g.learner_name(l).to_string(),
-                    g.quorums(l).iter().map(|&s| names(s)).collect(),
-                )
-            })
-            .collect(),
+        learners: names.iter().map(|l| (l.clone(), family())).collect(),
+        acceptors,
         safe_sets,
     })
 }
 
-fn binomial(n: usize, k: usize) -> u128 {
-    let mut r: u128 = 1;
-    for i in 0..k.min(n - k) {
-        r = r * (n - i) as u128 / (i + 1) as u128;
-    }
-    r
+/// A learner graph as a graph file (the language of
+/// `hetpaxos_config::family`, read back by `hetpaxos_config::parse_graph`):
+/// acceptors (with `addresses[i]` when given), learners with their quorums,
+/// and one `safe_sets` entry per edge.
+pub fn graph_file(desc: &GraphDescription, addresses: &[Option<String>]) -> serde_json::Value {
+    let acceptors: Vec<serde_json::Value> = desc
+        .acceptors
+        .iter()
+        .enumerate()
+        .map(|(i, name)| match addresses.get(i) {
+            Some(Some(a)) => serde_json::json!({"name": name, "address": a}),
+            _ => serde_json::Value::String(name.clone()),
+        })
+        .collect();
+    let learners: serde_json::Map<String, serde_json::Value> = desc
+        .learners
+        .iter()
+        .map(|(n, f)| (n.clone(), family_to_json(f)))
+        .collect();
+    let safe_sets: Vec<serde_json::Value> = desc
+        .safe_sets
+        .iter()
+        .map(|((a, b), f)| serde_json::json!({"between": [a, b], "sets": family_to_json(f)}))
+        .collect();
+    serde_json::json!({"acceptors": acceptors, "learners": learners, "safe_sets": safe_sets})
 }
 
 /// A generated cluster: the public config, each acceptor's config and the
@@ -123,11 +171,19 @@ pub fn generate_with(
     let graph =
         LearnerGraph::from_description(desc).map_err(|e| ConfigError::bad(here, e.to_string()))?;
     graph.validate().map_err(|v| {
-        ConfigError::new(
-            here,
-            format!("invalid learner graph: {v}"),
-            ErrorKind::InvalidGraph,
-        )
+        if v.is_undecided() {
+            ConfigError::new(
+                here,
+                format!("learner graph not checked: {v}"),
+                ErrorKind::UncheckedGraph,
+            )
+        } else {
+            ConfigError::new(
+                here,
+                format!("invalid learner graph: {v}"),
+                ErrorKind::InvalidGraph,
+            )
+        }
     })?;
     let keys: Vec<SigningKey> = desc.acceptors.iter().map(|_| fresh_key()).collect();
     let names = |s: &Vec<String>| pb::AcceptorNames {
@@ -160,18 +216,30 @@ pub fn generate_with(
         learners: desc
             .learners
             .iter()
-            .map(|(name, qs)| pb::LearnerInfo {
-                name: name.clone(),
-                quorums: qs.iter().map(names).collect(),
+            .map(|(name, qs)| match qs.as_sets() {
+                Some(sets) => pb::LearnerInfo {
+                    name: name.clone(),
+                    quorums: sets.iter().map(names).collect(),
+                    quorum_family: None,
+                },
+                None => pb::LearnerInfo {
+                    name: name.clone(),
+                    quorums: Vec::new(),
+                    quorum_family: Some(family_to_pb(qs)),
+                },
             })
             .collect(),
         safe_sets: desc
             .safe_sets
             .iter()
-            .map(|((a, b), sets)| pb::SafeSets {
+            .map(|((a, b), family)| pb::SafeSets {
                 learner_a: a.clone(),
                 learner_b: b.clone(),
-                sets: sets.iter().map(names).collect(),
+                sets: family
+                    .as_sets()
+                    .map(|sets| sets.iter().map(names).collect())
+                    .unwrap_or_default(),
+                family: family.as_sets().is_none().then(|| family_to_pb(family)),
             })
             .collect(),
         learner_clients: listed(Role::Learner),

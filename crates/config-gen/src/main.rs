@@ -1,9 +1,13 @@
 //! `hetpaxos-config-gen`: writes cluster configurations and checks them.
 #![forbid(unsafe_code)]
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use hetpaxos_config::{ErrorKind, Role, check_file, load_graph};
-use hetpaxos_config_gen::{add_client, generate, homogeneous, write_configs};
+use hetpaxos_config_gen::{
+    ChainsError, ChainsSpec, add_client, chain_bounds, chains, chains_unchecked, generate,
+    graph_file, homogeneous_with_faults, write_configs,
+};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -19,12 +23,17 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// A homogeneous n = 3f+1 style cluster: every learner has all (n − f)-subsets
-    /// as quorums and matching safe sets.
+    /// A homogeneous cluster of N acceptors (up to 1,024) tolerating F
+    /// Byzantine ones: every learner's quorums, and its safe sets with every
+    /// learner, are "at least N − F of all acceptors" (a threshold, never
+    /// enumerated). Needs N ≥ 3F + 1.
     Homogeneous {
-        /// Number of acceptors.
+        /// Number of acceptors, N.
         #[arg(long)]
         acceptors: usize,
+        /// Byzantine acceptors tolerated, F [default: ⌊(N − 1)/3⌋].
+        #[arg(long)]
+        faults: Option<usize>,
         /// Number of learners (L0, L1, …).
         #[arg(long, default_value_t = 1)]
         learners: usize,
@@ -41,9 +50,45 @@ enum Command {
         #[command(flatten)]
         out: Out,
     },
+    /// Several chains of stake-weighted validators, one learner per chain,
+    /// agreeing across chains: each learner's quorums hold T − F of every
+    /// chain's stake (T the chain's total stake, F the largest integer below
+    /// the fault fraction of T); chain c's safe sets hold T_c − F_c of c's
+    /// stake, and two chains agree when either is honest. See
+    /// docs/configuration.md.
+    Chains {
+        /// The chains: {"chains": {"red": {"R1": 10, …}, "blue": {…}},
+        /// "faults": "1/3"} (faults optional, default 1/3).
+        #[arg(long)]
+        chains: PathBuf,
+        /// Write the learner graph as a graph file here (check it with
+        /// `check`, generate configs from it with `from-graph`).
+        #[arg(long)]
+        graph_out: Option<PathBuf>,
+        /// Write cluster configs (with fresh keys) into this directory.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Host of every acceptor.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Acceptors listen on consecutive ports from here, in graph order.
+        #[arg(long, default_value_t = 7000)]
+        base_port: u16,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+        /// When the exact validity check is undecided within its work
+        /// budget, write the graph file anyway (the construction is valid by
+        /// the argument in docs/configuration.md). Configs are never written
+        /// for an unchecked graph.
+        #[arg(long)]
+        accept_unchecked_graph: bool,
+    },
     /// Checks a graph file, a cluster config, an acceptor's or a client's
-    /// config: exit 0 and a summary when valid, 1 with the violated condition
-    /// when not, 2 on bad input.
+    /// config: exit 0 with a summary and each learner's fault tolerance in
+    /// words when valid; 1 with the violated condition (learners, quorums,
+    /// safe set) when not, or when validity is undecided within the work
+    /// budget; 2 on bad input.
     Check {
         /// The file.
         file: PathBuf,
@@ -131,10 +176,15 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Homogeneous {
             acceptors,
+            faults,
             learners,
             out,
             prefix,
-        } => match homogeneous(acceptors, learners) {
+        } => match homogeneous_with_faults(
+            acceptors,
+            faults.unwrap_or(acceptors.saturating_sub(1) / 3),
+            learners,
+        ) {
             Ok(desc) => {
                 let given = vec![None; desc.acceptors.len()];
                 write(&out, &desc, &given, prefix.as_deref())
@@ -145,6 +195,32 @@ fn main() -> ExitCode {
             Ok(spec) => write(&out, &spec.description, &spec.addresses, None),
             Err(e) => fail(2, e),
         },
+        Command::Chains {
+            chains: file,
+            graph_out,
+            out,
+            host,
+            base_port,
+            force,
+            accept_unchecked_graph,
+        } => {
+            let out = out.map(|out| Out {
+                out,
+                host,
+                base_port,
+                force,
+            });
+            let files = ChainsOutput {
+                graph: graph_out.as_deref(),
+                configs: out.as_ref(),
+                force,
+                accept_unchecked_graph,
+            };
+            match run_chains(&file, &files) {
+                Ok(code) => code,
+                Err(e) => fail(2, format!("{e:#}")),
+            }
+        }
         Command::Check { file } => check(&file),
         Command::AddClient { dir, role, name } => {
             let role = Role::parse(&role).unwrap_or(Role::Learner);
@@ -161,13 +237,87 @@ fn main() -> ExitCode {
     }
 }
 
+/// Where `chains` writes, and how.
+struct ChainsOutput<'a> {
+    graph: Option<&'a Path>,
+    configs: Option<&'a Out>,
+    force: bool,
+    accept_unchecked_graph: bool,
+}
+
+/// `chains`: reads the chains file, builds and checks the graph, prints
+/// each chain's bounds, and writes the graph file and/or the configs.
+/// Exit 1 when validity is undecided (unless accepted), 2 on bad input.
+fn run_chains(file: &Path, to: &ChainsOutput<'_>) -> anyhow::Result<ExitCode> {
+    if to.graph.is_none() && to.configs.is_none() {
+        anyhow::bail!("give --graph-out FILE, --out DIR, or both");
+    }
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("{}: cannot read", file.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not valid JSON", file.display()))?;
+    let at = || file.display().to_string();
+    let spec = ChainsSpec::from_json(&json).with_context(at)?;
+    let bounds = chain_bounds(&spec).with_context(at)?;
+    let desc = match chains(&spec) {
+        Ok(desc) => desc,
+        Err(ChainsError::Invalid(v)) if v.is_undecided() => {
+            let why = format!(
+                "{}: {v}; the construction is valid by the argument in docs/configuration.md, \
+                 but the hetpaxos binaries refuse a graph whose check is undecided unless given \
+                 --accept-unchecked-graph",
+                at()
+            );
+            if to.configs.is_some() {
+                return Ok(fail(
+                    1,
+                    format!("{why}; configs (--out) are never generated from an unchecked graph"),
+                ));
+            }
+            if !to.accept_unchecked_graph {
+                return Ok(fail(1, why));
+            }
+            eprintln!("warning: {why}");
+            chains_unchecked(&spec).with_context(at)?
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context(at())),
+    };
+    for b in &bounds {
+        println!(
+            "{}: total stake {}, tolerates Byzantine stake up to {} (less than {} of it), \
+             quorums and safe sets need {}",
+            b.name, b.total, b.faulty, spec.faults, b.quorum
+        );
+    }
+    if let Some(path) = to.graph {
+        if path.exists() && !to.force {
+            anyhow::bail!(
+                "{}: already exists; not overwriting (use --force to replace)",
+                path.display()
+            );
+        }
+        let mut text = serde_json::to_string_pretty(&graph_file(&desc, &[]))?;
+        text.push('\n');
+        std::fs::write(path, text).with_context(|| format!("{}: cannot write", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    match to.configs {
+        Some(out) => {
+            let given = vec![None; desc.acceptors.len()];
+            Ok(write(out, &desc, &given, None))
+        }
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
 fn check(file: &Path) -> ExitCode {
     match check_file(file) {
         Ok(summary) => {
             println!("{}: {summary}", file.display());
             ExitCode::SUCCESS
         }
-        Err(e) if e.kind == ErrorKind::InvalidGraph => fail(1, e),
+        // Invalid, or undecided within the work budget.
+        Err(e) if e.kind != ErrorKind::BadInput => fail(1, e),
         Err(e) => fail(2, e),
     }
 }

@@ -1,9 +1,10 @@
 //! The cluster a node runs in: the public configuration, validated.
 
 use crate::error::{ConfigError, ErrorKind};
+use crate::family::{quorums_of, safe_sets_of};
 use ed25519_dalek::VerifyingKey;
 use hetpaxos_messages::{ClusterContext, Ed25519Verifier, Hash32};
-use hetpaxos_quorums::{GraphDescription, LearnerGraph};
+use hetpaxos_quorums::{DEFAULT_VALIDITY_BUDGET, GraphDescription, LearnerGraph, Violation};
 use prost::Message as _;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -56,13 +57,35 @@ pub enum Member {
     },
 }
 
+/// What loading does with a learner graph whose validity could not be
+/// decided within the work budget (LG-4 is NP-hard in general; see
+/// `hetpaxos_quorums::LearnerGraph::validity`). A graph with a violation is
+/// refused whatever this says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum GraphCheck {
+    /// Refuse it with [`ErrorKind::UncheckedGraph`]: only graphs shown valid
+    /// load.
+    #[default]
+    Strict,
+    /// Load it anyway, at the operator's risk (`--accept-unchecked-graph`);
+    /// [`Cluster::unchecked`] names the learner pairs left unchecked.
+    AcceptUnchecked,
+}
+
 /// A loaded, validated cluster.
 #[derive(Debug, Clone)]
 pub struct Cluster {
     /// The public description as read.
     pub config: pb::ClusterConfig,
-    /// The learner graph (valid).
+    /// The learner graph: valid, or with validity undecided for the pairs
+    /// of [`Cluster::unchecked`] when loaded with
+    /// [`GraphCheck::AcceptUnchecked`].
     pub graph: Arc<LearnerGraph>,
+    /// Learner pairs whose LG-4 check did not finish within the work budget
+    /// (empty unless loaded with [`GraphCheck::AcceptUnchecked`]): the graph
+    /// was accepted without knowing whether quorums of these learners
+    /// intersect inside every safe set.
+    pub unchecked: Vec<(String, String)>,
     /// Acceptor public keys, by dense index.
     pub keys: Vec<VerifyingKey>,
     /// Learner clients' public keys, in config order.
@@ -77,17 +100,39 @@ impl Cluster {
     /// Validates a cluster description: names, addresses (distinct), public
     /// keys (valid, and one per member: one private key must never sign as
     /// two members) and the learner graph. The error names the violated
-    /// condition, never a key.
+    /// condition, never a key. A graph whose validity is undecided within
+    /// the work budget is refused ([`GraphCheck::Strict`]; see
+    /// [`Cluster::new_with`]).
     pub fn new(config: pb::ClusterConfig) -> Result<Self, (ErrorKind, String)> {
+        Self::new_with(config, GraphCheck::Strict)
+    }
+
+    /// [`Cluster::new`], with `check` deciding what happens to a graph whose
+    /// validity is undecided within the default work budget
+    /// ([`DEFAULT_VALIDITY_BUDGET`]): refused with
+    /// [`ErrorKind::UncheckedGraph`], or loaded with the learner pairs left
+    /// unchecked in [`Cluster::unchecked`]. A violation is always refused
+    /// ([`ErrorKind::InvalidGraph`]).
+    pub fn new_with(
+        config: pb::ClusterConfig,
+        check: GraphCheck,
+    ) -> Result<Self, (ErrorKind, String)> {
+        Self::new_with_budget(config, check, DEFAULT_VALIDITY_BUDGET)
+    }
+
+    /// [`Cluster::new_with`] spending at most `budget` work units on the
+    /// LG-4 search (for tests and measurements: a small budget makes any
+    /// graph that is not decided in closed form or by enumeration
+    /// undecided).
+    pub fn new_with_budget(
+        config: pb::ClusterConfig,
+        check: GraphCheck,
+        budget: u64,
+    ) -> Result<Self, (ErrorKind, String)> {
         let bad = |m: String| (ErrorKind::BadInput, m);
-        let desc = description_of(&config);
+        let desc = description_of(&config).map_err(bad)?;
         let graph = LearnerGraph::from_description(&desc).map_err(|e| bad(e.to_string()))?;
-        graph.validate().map_err(|v| {
-            (
-                ErrorKind::InvalidGraph,
-                format!("invalid learner graph: {v}"),
-            )
-        })?;
+        let unchecked = judge_graph(&graph, check, budget)?;
         let mut seen_keys: BTreeMap<[u8; 32], String> = BTreeMap::new();
         let mut remember =
             |key: &VerifyingKey, who: String| match seen_keys.insert(key.to_bytes(), who.clone()) {
@@ -141,6 +186,7 @@ impl Cluster {
         Ok(Self {
             config,
             graph: Arc::new(graph),
+            unchecked,
             keys,
             learner_clients,
             proposers,
@@ -203,9 +249,33 @@ impl Cluster {
         }
     }
 
+    /// The warning to log when the graph was accepted unchecked (see
+    /// [`Cluster::unchecked`]); `None` when it was shown valid.
+    pub fn unchecked_warning(&self) -> Option<String> {
+        if self.unchecked.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "running with an unchecked learner graph (--accept-unchecked-graph): the LG-4 check \
+             for learners {} did not finish within the work budget, so quorums of these \
+             learners may fail to intersect inside a safe set and they may decide differently \
+             even while their trust assumptions hold; at the operator's risk",
+            pairs_text(&self.unchecked)
+        ))
+    }
+
     /// A one-line summary.
     pub fn summary(&self) -> String {
-        let mut s = summarize(&description_of(&self.config));
+        let mut s = description_of(&self.config)
+            .map(|d| summarize(&d))
+            .unwrap_or_default();
+        if !self.unchecked.is_empty() {
+            let rest = s.strip_prefix("valid: ").unwrap_or(&s);
+            s = format!(
+                "NOT CHECKED (LG-4 undecided for {}): {rest}",
+                pairs_text(&self.unchecked)
+            );
+        }
         if !self.learner_clients.is_empty() || !self.proposers.is_empty() {
             s.push_str(&format!(
                 "; clients: {} learner(s), {} proposer(s)",
@@ -215,6 +285,57 @@ impl Cluster {
         }
         s
     }
+}
+
+/// Checks `graph` within `budget`: the learner pairs left undecided (empty
+/// when valid, or when `check` refuses them), or the error refusing it —
+/// a definite violation first, whatever `check` says.
+fn judge_graph(
+    graph: &LearnerGraph,
+    check: GraphCheck,
+    budget: u64,
+) -> Result<Vec<(String, String)>, (ErrorKind, String)> {
+    let violations = graph.validity(budget);
+    if let Some(v) = violations.iter().find(|v| !v.is_undecided()) {
+        return Err((
+            ErrorKind::InvalidGraph,
+            format!("invalid learner graph: {v}"),
+        ));
+    }
+    let pairs: Vec<(String, String)> = violations
+        .into_iter()
+        .filter_map(|v| match v {
+            Violation::Undecided { a, b } => Some((a, b)),
+            _ => None,
+        })
+        .collect();
+    if pairs.is_empty() || check == GraphCheck::AcceptUnchecked {
+        return Ok(pairs);
+    }
+    Err((
+        ErrorKind::UncheckedGraph,
+        format!(
+            "learner graph not checked: its LG-4 check (quorums intersect inside every safe \
+             set) for learners {} did not finish within the work budget ({budget} units), so \
+             it may or may not be valid; --accept-unchecked-graph runs it anyway, at the \
+             operator's risk",
+            pairs_text(&pairs)
+        ),
+    ))
+}
+
+/// `a–b, c–d`, abbreviated after four pairs.
+fn pairs_text(pairs: &[(String, String)]) -> String {
+    const SHOWN: usize = 4;
+    let mut s: Vec<String> = pairs
+        .iter()
+        .take(SHOWN)
+        .map(|(a, b)| format!("{a}–{b}"))
+        .collect();
+    if pairs.len() > SHOWN {
+        s.push(format!("and {} more pairs", pairs.len() - SHOWN));
+    }
+    s.join(", ")
 }
 
 /// The cluster context: SHA-256 of the protobuf encoding of the config
@@ -227,30 +348,20 @@ pub fn context_of(config: &pb::ClusterConfig) -> ClusterContext {
 }
 
 /// The learner-graph description of a cluster config.
-pub fn description_of(config: &pb::ClusterConfig) -> GraphDescription {
-    GraphDescription {
+pub fn description_of(config: &pb::ClusterConfig) -> Result<GraphDescription, String> {
+    Ok(GraphDescription {
         acceptors: config.acceptors.iter().map(|a| a.name.clone()).collect(),
         learners: config
             .learners
             .iter()
-            .map(|l| {
-                (
-                    l.name.clone(),
-                    l.quorums.iter().map(|q| q.acceptors.clone()).collect(),
-                )
-            })
-            .collect(),
+            .map(|l| Ok((l.name.clone(), quorums_of(l)?)))
+            .collect::<Result<_, String>>()?,
         safe_sets: config
             .safe_sets
             .iter()
-            .map(|s| {
-                (
-                    (s.learner_a.clone(), s.learner_b.clone()),
-                    s.sets.iter().map(|q| q.acceptors.clone()).collect(),
-                )
-            })
-            .collect(),
-    }
+            .map(|s| Ok(((s.learner_a.clone(), s.learner_b.clone()), safe_sets_of(s)?)))
+            .collect::<Result<_, String>>()?,
+    })
 }
 
 /// A one-line summary of a learner graph.
@@ -258,7 +369,10 @@ pub fn summarize(desc: &GraphDescription) -> String {
     let learners: Vec<String> = desc
         .learners
         .iter()
-        .map(|(n, q)| format!("{n} ({} quorums)", q.len()))
+        .map(|(n, q)| match q.as_sets() {
+            Some(sets) => format!("{n} ({} quorums)", sets.len()),
+            None => format!("{n} (quorums by expression)"),
+        })
         .collect();
     format!(
         "valid: {} acceptors ({}), {} learners: {}; safe sets on {} learner pairs",
@@ -314,7 +428,12 @@ fn parse_key(s: &str) -> Result<VerifyingKey, String> {
     VerifyingKey::from_bytes(&bytes).map_err(|_| "is not a valid Ed25519 point".to_string())
 }
 
-/// [`Cluster::new`] for a config read from `path`.
-pub(crate) fn cluster_at(path: &Path, config: pb::ClusterConfig) -> Result<Cluster, ConfigError> {
-    Cluster::new(config).map_err(|(kind, message)| ConfigError::new(path, message, kind))
+/// [`Cluster::new_with`] for a config read from `path`.
+pub(crate) fn cluster_at_with(
+    path: &Path,
+    config: pb::ClusterConfig,
+    check: GraphCheck,
+) -> Result<Cluster, ConfigError> {
+    Cluster::new_with(config, check)
+        .map_err(|(kind, message)| ConfigError::new(path, message, kind))
 }

@@ -10,6 +10,12 @@ pub enum ErrorKind {
     BadInput,
     /// A well-formed learner graph that violates a validity condition (exit code 1 for `check`).
     InvalidGraph,
+    /// A learner graph with no violation found, but whose LG-4 check did not
+    /// finish within the work budget for some learner pairs: it may or may
+    /// not be valid. Refused unless loaded with
+    /// [`GraphCheck::AcceptUnchecked`](crate::GraphCheck::AcceptUnchecked)
+    /// (`--accept-unchecked-graph` in the binaries, which otherwise exit 2).
+    UncheckedGraph,
 }
 
 /// A configuration error: which file, and what is wrong, on one line.

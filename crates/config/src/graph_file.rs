@@ -3,8 +3,9 @@
 
 use crate::cluster::{check_address, check_file_name};
 use crate::error::ConfigError;
+use crate::family::family_from_json;
 use crate::load::read;
-use hetpaxos_quorums::{GraphDescription, LearnerGraph};
+use hetpaxos_quorums::{FamilyDesc, GraphDescription, LearnerGraph, MemberDesc};
 use std::path::Path;
 
 /// An acceptor in a graph file: a name, or a name and an address.
@@ -32,7 +33,7 @@ struct GraphFile {
 #[serde(deny_unknown_fields)]
 struct GraphEdge {
     between: [String; 2],
-    sets: Vec<Vec<String>>,
+    sets: serde_json::Value,
 }
 
 /// A learner graph read from a hand-written graph file.
@@ -44,7 +45,8 @@ pub struct GraphSpec {
     pub addresses: Vec<Option<String>>,
 }
 
-/// Parses a graph file's JSON (see the shape); structure only.
+/// Parses a graph file's JSON; structure only. Quorums and safe sets are
+/// families in the language of [`crate::family`].
 pub fn parse_graph(v: serde_json::Value) -> Result<GraphSpec, String> {
     let g: GraphFile = serde_json::from_value(v).map_err(|e| format!("not a valid graph: {e}"))?;
     let mut acceptors = Vec::new();
@@ -66,18 +68,27 @@ pub fn parse_graph(v: serde_json::Value) -> Result<GraphSpec, String> {
     }
     let mut learners = Vec::new();
     for (name, qs) in g.learners {
-        let qs: Vec<Vec<String>> = serde_json::from_value(qs)
-            .map_err(|e| format!("learner {name}: quorums must be lists of acceptor names: {e}"))?;
-        learners.push((name, qs));
+        let family =
+            family_from_json(&qs).map_err(|e| format!("quorums of learner {name}: {e}"))?;
+        learners.push((name, family));
     }
-    let safe_sets = g
-        .safe_sets
-        .into_iter()
-        .map(|e| {
-            let [a, b] = e.between;
-            ((a, b), e.sets)
-        })
-        .collect();
+    // An edge listed twice (either orientation) is one edge whose safe sets
+    // are either family: parallel edges are a disjunction.
+    let mut safe_sets: Vec<((String, String), FamilyDesc)> = Vec::new();
+    for e in g.safe_sets {
+        let [a, b] = e.between;
+        let family =
+            family_from_json(&e.sets).map_err(|m| format!("safe sets between {a} and {b}: {m}"))?;
+        let key = if a <= b { (a, b) } else { (b, a) };
+        match safe_sets.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, existing)) => {
+                let first = std::mem::replace(existing, FamilyDesc::Any(Vec::new()));
+                *existing =
+                    FamilyDesc::Any(vec![MemberDesc::Family(first), MemberDesc::Family(family)]);
+            }
+            None => safe_sets.push((key, family)),
+        }
+    }
     Ok(GraphSpec {
         description: GraphDescription {
             acceptors,

@@ -4,7 +4,9 @@
 //! with one-line errors that quote no key material.
 //!
 //! Seeds: `fuzz/corpus/config/` (a red/blue cluster config, an acceptor's, a
-//! learner's and a proposer's config, and two learner-graph files), written
+//! learner's and a proposer's config, two learner-graph files with listed
+//! sets, and a two-chain graph file and cluster config whose families are
+//! stake-weighted, threshold, `all`, `any` and nested listed sets), written
 //! by `write_corpus` (`cargo test -p hetpaxos-config --test fuzz_load --
 //! --ignored`). Longer runs: `PROPTEST_CASES=100000 cargo test -p
 //! hetpaxos-config --test fuzz_load` (see `fuzz/README.md`).
@@ -14,6 +16,7 @@
 mod mutate;
 
 use ed25519_dalek::SigningKey;
+use hetpaxos_config::family::{family_from_json, family_to_pb};
 use hetpaxos_config::{
     ConfigError, Role, check_file, load_acceptor, load_client, load_cluster, load_graph, pb,
 };
@@ -61,10 +64,12 @@ fn cluster() -> pb::ClusterConfig {
             pb::LearnerInfo {
                 name: "red".into(),
                 quorums: red.iter().map(|s| names(s)).collect(),
+                quorum_family: None,
             },
             pb::LearnerInfo {
                 name: "blue".into(),
                 quorums: ["AB", "AC", "BC"].iter().map(|s| names(s)).collect(),
+                quorum_family: None,
             },
         ],
         safe_sets: vec![
@@ -72,16 +77,19 @@ fn cluster() -> pb::ClusterConfig {
                 learner_a: "red".into(),
                 learner_b: "red".into(),
                 sets: red.iter().map(|s| names(s)).collect(),
+                family: None,
             },
             pb::SafeSets {
                 learner_a: "blue".into(),
                 learner_b: "blue".into(),
                 sets: vec![names("ABC")],
+                family: None,
             },
             pb::SafeSets {
                 learner_a: "red".into(),
                 learner_b: "blue".into(),
                 sets: vec![names("ABC")],
+                family: None,
             },
         ],
         learner_clients: vec![pb::ClientInfo {
@@ -91,6 +99,72 @@ fn cluster() -> pb::ClusterConfig {
         proposers: vec![pb::ClientInfo {
             name: "proposer".into(),
             public_key: public_hex(&key(0x70)),
+        }],
+    }
+}
+
+/// Two chains sharing validator `S`: red weighted by stake (total 14, up to
+/// 4 Byzantine, so 10 needed), blue one vote each (3 of 4); every quorum
+/// needs both chains, each self-edge its own chain, and the cross edge
+/// either chain or all acceptors but `S` (listed) — the graph of
+/// `hetpaxos-config-gen chains` plus a nested listed set.
+fn chains_graph() -> Value {
+    let red = json!({"threshold": 10, "weights": {"R1": 3, "R2": 4, "R3": 5, "S": 2}});
+    let blue = json!({"threshold": 3, "of": ["B1", "B2", "B3", "S"]});
+    let both = json!({"all": [red, blue]});
+    json!({
+        "acceptors": ["R1", "R2", "R3", "S", {"name": "B1", "address": "127.0.0.1:7104"}, "B2", "B3"],
+        "learners": {"red": both, "blue": both},
+        "safe_sets": [
+            {"between": ["red", "red"], "sets": red},
+            {"between": ["blue", "blue"], "sets": blue},
+            {"between": ["red", "blue"],
+             "sets": {"any": [red, blue, [["R1", "R2", "R3", "B1", "B2", "B3"]]]}},
+        ],
+    })
+}
+
+/// [`chains_graph`] as a cluster config (families in their protobuf form).
+fn chains_cluster() -> pb::ClusterConfig {
+    let g = chains_graph();
+    let family = |v: &Value| family_to_pb(&family_from_json(v).unwrap());
+    let acceptors = ["R1", "R2", "R3", "S", "B1", "B2", "B3"];
+    pb::ClusterConfig {
+        acceptors: acceptors
+            .iter()
+            .enumerate()
+            .map(|(i, n)| pb::AcceptorInfo {
+                name: n.to_string(),
+                address: format!("127.0.0.1:{}", 7100 + i),
+                public_key: public_hex(&key(0x80 + i as u8)),
+            })
+            .collect(),
+        learners: ["red", "blue"]
+            .iter()
+            .map(|n| pb::LearnerInfo {
+                name: n.to_string(),
+                quorums: Vec::new(),
+                quorum_family: Some(family(&g["learners"][n])),
+            })
+            .collect(),
+        safe_sets: g["safe_sets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| pb::SafeSets {
+                learner_a: e["between"][0].as_str().unwrap().into(),
+                learner_b: e["between"][1].as_str().unwrap().into(),
+                sets: Vec::new(),
+                family: Some(family(&e["sets"])),
+            })
+            .collect(),
+        learner_clients: vec![pb::ClientInfo {
+            name: "learner".into(),
+            public_key: public_hex(&key(0x90)),
+        }],
+        proposers: vec![pb::ClientInfo {
+            name: "proposer".into(),
+            public_key: public_hex(&key(0x91)),
         }],
     }
 }
@@ -142,7 +216,9 @@ fn corpus_files() -> Vec<(String, Vec<u8>)> {
     });
     vec![
         ("A.json".into(), pretty(&acceptor)),
+        ("cluster-chains.json".into(), pretty(&chains_cluster())),
         ("cluster.json".into(), pretty(&c)),
+        ("graph-chains.json".into(), pretty(&chains_graph())),
         ("graph-homogeneous.json".into(), pretty(&homogeneous)),
         ("graph-red-blue.json".into(), pretty(&red_blue)),
         (
@@ -179,9 +255,25 @@ fn corpus_is_current_and_valid() {
     load_client(&path("proposer.json"), Role::Proposer).unwrap();
     load_graph(&path("graph-homogeneous.json")).unwrap();
     load_graph(&path("graph-red-blue.json")).unwrap();
+    load_graph(&path("graph-chains.json")).unwrap();
+    let chains = load_cluster(&path("cluster-chains.json")).unwrap();
+    let listed = load_graph(&path("graph-chains.json")).unwrap().description;
+    let from_graph = hetpaxos_quorums::LearnerGraph::from_description(&listed).unwrap();
+    assert!(
+        *chains.graph == from_graph,
+        "the two chain seeds are one graph"
+    );
     for (name, _) in &files {
         check_file(&path(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
+    let words = check_file(&path("graph-chains.json")).unwrap();
+    assert!(
+        words.contains(
+            "  red: quorums: all of (weight at least 10 of 14 in {R1: 3, R2: 4, R3: 5, S: 2}; \
+             at least 3 of {S, B1, B2, B3})"
+        ),
+        "{words}"
+    );
 }
 
 /// A JSON value to put somewhere.

@@ -43,6 +43,9 @@ pub struct Decision {
 }
 
 /// What the learner reports.
+// A decision carries two acceptor sets (128 bytes each, for up to 1,024
+// acceptors); decisions are rare and events short-lived, so they stay inline.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LearnerEvent {
     /// A learner decided (once per learner).

@@ -8,7 +8,7 @@ use crate::hash::{Hash32, MessageId, ValueHash};
 use crate::message::{Body, Message, ProposalSignature};
 use bytes::Bytes;
 use hetpaxos_proto::v1 as pb;
-use hetpaxos_quorums::{AcceptorId, MAX_MEMBERS};
+use hetpaxos_quorums::AcceptorId;
 use prost::Message as _;
 use thiserror::Error;
 
@@ -149,7 +149,6 @@ pub fn from_proto(pb: pb::ConsensusMessage, limits: &Limits) -> Result<Message, 
             }
             let signer = usize::try_from(s.signer)
                 .ok()
-                .filter(|&i| i < MAX_MEMBERS)
                 .and_then(AcceptorId::new)
                 .ok_or(DecodeError::SignerOutOfRange(s.signer))?;
             let signature = <[u8; 64]>::try_from(s.signature.as_slice())

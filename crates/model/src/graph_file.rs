@@ -1,102 +1,46 @@
-//! The learner-graph JSON file (shared shape with the node crate's loader):
+//! The learner-graph JSON file, read by the configuration crate's parser
+//! (`hetpaxos_config::parse_graph`; the language of families is documented
+//! in `hetpaxos_config::family`):
 //!
 //! ```json
 //! {"acceptors": ["A", "B", {"name": "C", "address": "10.0.0.3:7000"}],
-//!  "learners": {"red": [["A", "B"], ["B", "C"]]},
+//!  "learners": {"red": [["A", "B"], ["B", "C"]],
+//!               "blue": {"threshold": 2, "of": ["A", "B", "C"]}},
 //!  "safe_sets": [{"between": ["red", "red"], "sets": [["A"], ["B"]]}]}
 //! ```
 //!
-//! Learners keep their file order. Addresses are ignored by the model.
+//! Addresses are ignored by the model.
 
 use hetpaxos_quorums::GraphDescription;
-use serde::Deserialize;
-use std::collections::BTreeMap;
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum AcceptorEntry {
-    Name(String),
-    Object {
-        name: String,
-        #[serde(default)]
-        #[allow(dead_code)] // read by the node crate, not by the model
-        address: Option<String>,
-    },
-}
-
-#[derive(Deserialize)]
-struct SafeEdge {
-    between: (String, String),
-    sets: Vec<Vec<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GraphFile {
-    acceptors: Vec<AcceptorEntry>,
-    learners: serde_json::Map<String, serde_json::Value>,
-    #[serde(default)]
-    safe_sets: Vec<SafeEdge>,
-}
 
 /// Parses a graph JSON document into a [`GraphDescription`].
 pub fn parse_graph(json: &str) -> anyhow::Result<GraphDescription> {
-    let file: GraphFile = serde_json::from_str(json)?;
-    let acceptors = file
-        .acceptors
-        .into_iter()
-        .map(|a| match a {
-            AcceptorEntry::Name(n) | AcceptorEntry::Object { name: n, .. } => n,
-        })
-        .collect();
-    let mut learners = Vec::new();
-    for (name, quorums) in file.learners {
-        let quorums: Vec<Vec<String>> = serde_json::from_value(quorums)
-            .map_err(|e| anyhow::anyhow!("quorums of learner {name}: {e}"))?;
-        learners.push((name, quorums));
-    }
-    // Merge repeated edges (either orientation) into one entry.
-    let mut merged: BTreeMap<(String, String), Vec<Vec<String>>> = BTreeMap::new();
-    let mut order = Vec::new();
-    for e in file.safe_sets {
-        let (a, b) = e.between;
-        let key = if a <= b { (a, b) } else { (b, a) };
-        if !merged.contains_key(&key) {
-            order.push(key.clone());
-        }
-        merged.entry(key).or_default().extend(e.sets);
-    }
-    let safe_sets = order
-        .into_iter()
-        .map(|k| {
-            let sets = merged.remove(&k).unwrap_or_default();
-            (k, sets)
-        })
-        .collect();
-    Ok(GraphDescription {
-        acceptors,
-        learners,
-        safe_sets,
-    })
+    let v: serde_json::Value = serde_json::from_str(json)?;
+    let spec = hetpaxos_config::parse_graph(v).map_err(anyhow::Error::msg)?;
+    Ok(spec.description)
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use hetpaxos_quorums::FamilyDesc;
 
     #[test]
     fn parses_names_objects_and_edges() {
         let d = parse_graph(
             r#"{"acceptors": ["A", {"name": "B", "address": "x:1"}],
-                "learners": {"z": [["A"]], "a": [["B"]]},
+                "learners": {"z": [["A"]], "a": {"threshold": 1, "of": ["A", "B"]}},
                 "safe_sets": [{"between": ["z", "z"], "sets": [["A"]]},
-                              {"between": ["a", "z"], "sets": [["A", "B"]]}]}"#,
+                              {"between": ["a", "z"], "sets": [["A", "B"]]},
+                              {"between": ["z", "a"], "sets": [["B"]]}]}"#,
         )
         .unwrap();
         assert_eq!(d.acceptors, vec!["A", "B"]);
-        assert_eq!(d.learners[0].0, "z");
+        assert_eq!(d.learners.len(), 2);
+        // A repeated edge (either orientation) is one edge: either family.
         assert_eq!(d.safe_sets.len(), 2);
+        assert!(matches!(d.safe_sets[1].1, FamilyDesc::Any(ref m) if m.len() == 2));
         assert!(parse_graph(r#"{"acceptors": 3}"#).is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! Helpers shared by the binaries: logging, error exits, decision output.
 
-use hetpaxos_config::Cluster;
+use hetpaxos_config::{Cluster, GraphCheck};
 use hetpaxos_learner::{Decision, LearnerEvent};
 use std::process::ExitCode;
 
@@ -59,11 +59,33 @@ fn fail(e: &anyhow::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// The [`GraphCheck`] of the binaries' `--accept-unchecked-graph` flag.
+pub fn graph_check(accept_unchecked_graph: bool) -> GraphCheck {
+    if accept_unchecked_graph {
+        GraphCheck::AcceptUnchecked
+    } else {
+        GraphCheck::Strict
+    }
+}
+
+/// Logs a warning when `cluster`'s learner graph was accepted without its
+/// validity decided (`--accept-unchecked-graph`); nothing otherwise.
+pub fn warn_if_unchecked(cluster: &Cluster) {
+    if let Some(w) = cluster.unchecked_warning() {
+        tracing::warn!("{w}");
+    }
+}
+
 /// The names of the acceptors in `set`.
 pub fn acceptor_names(cluster: &Cluster, set: hetpaxos_quorums::AcceptorSet) -> Vec<String> {
     set.iter()
         .map(|a| cluster.graph.acceptor_name(a).to_string())
         .collect()
+}
+
+/// The names of the acceptors in `set`, as `{A, B, C}`.
+fn set_text(cluster: &Cluster, set: hetpaxos_quorums::AcceptorSet) -> String {
+    format!("{{{}}}", acceptor_names(cluster, set).join(", "))
 }
 
 /// The value, ballot and quorum of a decision, as JSON fields.
@@ -132,10 +154,11 @@ pub fn event_line(cluster: &Cluster, e: &LearnerEvent) -> Option<String> {
             evidence.1
         )),
         LearnerEvent::Conflict { decided, other } => Some(format!(
-            "ALERT: learner {} decided {:?} but a quorum {} formed for {:?} at ballot {}:              its trust assumptions do not hold",
+            "ALERT: learner {} decided {:?} but a quorum {} formed for {:?} at ballot {}: \
+             its trust assumptions do not hold",
             cluster.graph.learner_name(decided.learner),
             String::from_utf8_lossy(&decided.value),
-            acceptor_names(cluster, other.signers).join(""),
+            set_text(cluster, other.signers),
             String::from_utf8_lossy(&other.value),
             other.ballot.timestamp
         )),
@@ -152,7 +175,7 @@ pub fn decision_line(cluster: &Cluster, d: &Decision) -> String {
         String::from_utf8_lossy(&d.value),
         d.ballot.timestamp,
         &d.ballot.value.0.to_hex()[..12],
-        acceptor_names(cluster, d.signers).join(""),
+        set_text(cluster, d.signers),
         if caught.is_empty() {
             String::new()
         } else {

@@ -4,9 +4,10 @@
 //! and restarted from their logs.
 
 use crate::{AcceptorHandle, NetConfig, Storage, start_acceptor};
-use hetpaxos_config::{AcceptorSetup, ClientSetup, Cluster, Role};
-use hetpaxos_config_gen::generate_with;
-use hetpaxos_quorums::GraphDescription;
+use ed25519_dalek::SigningKey;
+use hetpaxos_config::family::family_to_pb;
+use hetpaxos_config::{AcceptorSetup, ClientSetup, Cluster, GraphCheck, Role, check_names, pb};
+use hetpaxos_quorums::{FamilyDesc, GraphDescription};
 use std::path::{Path, PathBuf};
 use tokio::net::TcpListener;
 
@@ -42,6 +43,18 @@ impl LocalCluster {
     /// `root` must be missing or empty: the keys are fresh, so data
     /// directories of an earlier cluster would be refused.
     pub async fn bind_in(desc: &GraphDescription, root: Option<&Path>) -> anyhow::Result<Self> {
+        Self::bind_with(desc, root, GraphCheck::Strict).await
+    }
+
+    /// [`LocalCluster::bind_in`], with `check` deciding whether a learner
+    /// graph whose validity is undecided within the work budget runs
+    /// ([`GraphCheck`]; a graph with a violation never does).
+    pub async fn bind_with(
+        desc: &GraphDescription,
+        root: Option<&Path>,
+        check: GraphCheck,
+    ) -> anyhow::Result<Self> {
+        check_names(desc).map_err(anyhow::Error::msg)?;
         let (root, temporary) = match root {
             Some(r) => {
                 let used = std::fs::read_dir(r).is_ok_and(|mut d| d.next().is_some());
@@ -66,32 +79,55 @@ impl LocalCluster {
             addresses.push(l.local_addr()?.to_string());
             listeners.push(Some(l));
         }
-        let generated = generate_with(desc, &addresses, &["learner"], &["proposer", "proposer2"])?;
-        let cluster =
-            Cluster::new(generated.cluster.clone()).map_err(|(_, m)| anyhow::anyhow!(m))?;
-        let key = |hex: &str| -> anyhow::Result<ed25519_dalek::SigningKey> {
-            let seed: [u8; 32] = hetpaxos_config::parse_hex32(hex).map_err(anyhow::Error::msg)?;
-            Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
+        let acceptor_keys: Vec<SigningKey> = desc.acceptors.iter().map(|_| fresh_key()).collect();
+        let learner_key = fresh_key();
+        let proposer_keys: Vec<(&str, SigningKey)> = ["proposer", "proposer2"]
+            .into_iter()
+            .map(|name| (name, fresh_key()))
+            .collect();
+        let config = pb::ClusterConfig {
+            acceptors: desc
+                .acceptors
+                .iter()
+                .zip(&acceptor_keys)
+                .zip(&addresses)
+                .map(|((name, key), address)| pb::AcceptorInfo {
+                    name: name.clone(),
+                    address: address.clone(),
+                    public_key: hex::encode(key.verifying_key().as_bytes()),
+                })
+                .collect(),
+            learners: desc
+                .learners
+                .iter()
+                .map(|(name, quorums)| learner_info(name, quorums))
+                .collect(),
+            safe_sets: desc
+                .safe_sets
+                .iter()
+                .map(|((a, b), family)| safe_sets_info(a, b, family))
+                .collect(),
+            learner_clients: vec![client_info("learner", &learner_key)],
+            proposers: proposer_keys
+                .iter()
+                .map(|(name, key)| client_info(name, key))
+                .collect(),
         };
+        let cluster = Cluster::new_with(config, check).map_err(|(_, m)| anyhow::anyhow!(m))?;
         let mut setups = Vec::new();
-        for a in &generated.acceptors {
-            setups.push(
-                AcceptorSetup::new(cluster.clone(), &a.name, key(&a.private_key)?)
+        for (name, key) in desc.acceptors.iter().zip(acceptor_keys) {
+            setups
+                .push(AcceptorSetup::new(cluster.clone(), name, key).map_err(anyhow::Error::msg)?);
+        }
+        let learner = ClientSetup::new(cluster.clone(), Role::Learner, "learner", learner_key)
+            .map_err(anyhow::Error::msg)?;
+        let mut proposers = Vec::new();
+        for (name, key) in proposer_keys {
+            proposers.push(
+                ClientSetup::new(cluster.clone(), Role::Proposer, name, key)
                     .map_err(anyhow::Error::msg)?,
             );
         }
-        let mut learner = None;
-        let mut proposers = Vec::new();
-        for c in &generated.clients {
-            let role = Role::parse(&c.role).ok_or_else(|| anyhow::anyhow!("bad generated role"))?;
-            let setup = ClientSetup::new(cluster.clone(), role, &c.name, key(&c.private_key)?)
-                .map_err(anyhow::Error::msg)?;
-            match role {
-                Role::Learner => learner = Some(setup),
-                Role::Proposer => proposers.push(setup),
-            }
-        }
-        let learner = learner.ok_or_else(|| anyhow::anyhow!("no generated learner client"))?;
         let acceptors = desc.acceptors.iter().map(|_| None).collect();
         Ok(Self {
             cluster,
@@ -192,5 +228,48 @@ impl LocalCluster {
     pub async fn restart(&mut self, i: usize, net: NetConfig) -> anyhow::Result<()> {
         self.kill(i).await;
         self.start(i, net).await
+    }
+}
+
+fn fresh_key() -> SigningKey {
+    SigningKey::generate(&mut rand::rngs::OsRng)
+}
+
+fn client_info(name: &str, key: &SigningKey) -> pb::ClientInfo {
+    pb::ClientInfo {
+        name: name.to_string(),
+        public_key: hex::encode(key.verifying_key().as_bytes()),
+    }
+}
+
+/// Listed sets in the listed form, expressions as a family (as
+/// `hetpaxos-config-gen` writes them).
+fn listed(family: &FamilyDesc) -> Vec<pb::AcceptorNames> {
+    family
+        .as_sets()
+        .map(|sets| {
+            sets.iter()
+                .map(|s| pb::AcceptorNames {
+                    acceptors: s.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn learner_info(name: &str, quorums: &FamilyDesc) -> pb::LearnerInfo {
+    pb::LearnerInfo {
+        name: name.to_string(),
+        quorums: listed(quorums),
+        quorum_family: quorums.as_sets().is_none().then(|| family_to_pb(quorums)),
+    }
+}
+
+fn safe_sets_info(a: &str, b: &str, family: &FamilyDesc) -> pb::SafeSets {
+    pb::SafeSets {
+        learner_a: a.to_string(),
+        learner_b: b.to_string(),
+        sets: listed(family),
+        family: family.as_sets().is_none().then(|| family_to_pb(family)),
     }
 }

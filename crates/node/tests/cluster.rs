@@ -145,3 +145,34 @@ async fn late_learner_learns_the_decision() {
     };
     assert_eq!(got.value.as_ref(), b"early");
 }
+
+/// `hetpaxos-cluster --acceptors 31` (the command of the README) decides: a
+/// homogeneous cluster is a threshold ("21 of 31"), never enumerated (it
+/// used to be refused above 15 acceptors). Prints the decision time.
+#[test]
+fn hetpaxos_cluster_with_31_acceptors_decides() {
+    let start = std::time::Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hetpaxos-cluster"))
+        .args([
+            "--acceptors",
+            "31",
+            "--value",
+            "thirty-one",
+            "--timeout",
+            "90",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("learner L0 decided \"thirty-one\""))
+        .unwrap_or_else(|| panic!("no decision line: {stdout}"));
+    assert!(stdout.contains("31 acceptors"), "{stdout}");
+    eprintln!(
+        "31 acceptors: {line} (whole run {} ms)",
+        start.elapsed().as_millis()
+    );
+}

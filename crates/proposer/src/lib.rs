@@ -80,6 +80,9 @@ pub enum Input {
 }
 
 /// An effect the runtime must carry out.
+// `Decided` carries a decision (two 128-byte acceptor sets); it is rare and
+// short-lived, so it stays inline.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
     /// Send this 1a to every acceptor.

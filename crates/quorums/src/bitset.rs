@@ -1,99 +1,140 @@
-//! Sets of acceptors and of learners as 128-bit bitsets (Copy, O(1) set algebra).
+//! Sets of acceptors and of learners as fixed-size bitsets (Copy, set algebra
+//! in a handful of word operations): up to 1,024 acceptors and 128 learners.
 
-use crate::ids::{AcceptorId, LearnerId};
+use crate::ids::{AcceptorId, LearnerId, MAX_ACCEPTORS, MAX_LEARNERS};
 use std::fmt;
 
+/// Words of an [`AcceptorSet`].
+pub const ACCEPTOR_WORDS: usize = MAX_ACCEPTORS / 64;
+const LEARNER_WORDS: usize = MAX_LEARNERS / 64;
+
 macro_rules! bitset {
-    ($(#[$doc:meta])* $name:ident, $id:ident) => {
+    ($(#[$doc:meta])* $name:ident, $id:ident, $words:expr, $max:expr) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-        pub struct $name(u128);
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name([u64; $words]);
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::EMPTY
+            }
+        }
 
         impl $name {
             /// The empty set.
-            pub const EMPTY: Self = Self(0);
+            pub const EMPTY: Self = Self([0; $words]);
 
-            /// The set of the first `n` ids (`n` ≤ 128).
+            #[doc = concat!("The set of the first `n` ids (all ", stringify!($max), " when `n` is larger).")]
             pub fn first(n: usize) -> Self {
-                if n >= 128 { Self(u128::MAX) } else { Self((1u128 << n) - 1) }
+                let mut s = Self::EMPTY;
+                for (i, w) in s.0.iter_mut().enumerate() {
+                    let lo = i * 64;
+                    *w = if n >= lo + 64 {
+                        u64::MAX
+                    } else if n > lo {
+                        (1u64 << (n - lo)) - 1
+                    } else {
+                        0
+                    };
+                }
+                s
             }
 
             /// The set holding just `id`.
             pub fn singleton(id: $id) -> Self {
-                Self(1u128 << id.index())
+                let mut s = Self::EMPTY;
+                s.insert(id);
+                s
             }
 
-            /// The raw bits (bit i = id with index i).
-            pub fn bits(self) -> u128 {
-                self.0
-            }
-
-            /// The set with these raw bits.
-            pub fn from_bits(bits: u128) -> Self {
-                Self(bits)
+            /// The words (bit `i % 64` of word `i / 64` is the id with index `i`).
+            pub fn words(&self) -> &[u64] {
+                &self.0
             }
 
             /// Whether `id` is in the set.
             pub fn contains(self, id: $id) -> bool {
-                self.0 & (1u128 << id.index()) != 0
+                let i = id.index();
+                self.0[i / 64] & (1u64 << (i % 64)) != 0
             }
 
             /// Adds `id`.
             pub fn insert(&mut self, id: $id) {
-                self.0 |= 1u128 << id.index();
+                let i = id.index();
+                self.0[i / 64] |= 1u64 << (i % 64);
             }
 
             /// Removes `id`.
             pub fn remove(&mut self, id: $id) {
-                self.0 &= !(1u128 << id.index());
+                let i = id.index();
+                self.0[i / 64] &= !(1u64 << (i % 64));
+            }
+
+            /// Adds every id of `ids`.
+            pub fn extend_from(&mut self, ids: &[$id]) {
+                for &id in ids {
+                    self.insert(id);
+                }
             }
 
             /// Set union.
             #[must_use]
-            pub fn union(self, other: Self) -> Self {
-                Self(self.0 | other.0)
+            pub fn union(mut self, other: Self) -> Self {
+                for (w, o) in self.0.iter_mut().zip(other.0) {
+                    *w |= o;
+                }
+                self
             }
 
             /// Set intersection.
             #[must_use]
-            pub fn intersection(self, other: Self) -> Self {
-                Self(self.0 & other.0)
+            pub fn intersection(mut self, other: Self) -> Self {
+                for (w, o) in self.0.iter_mut().zip(other.0) {
+                    *w &= o;
+                }
+                self
             }
 
             /// Set difference.
             #[must_use]
-            pub fn difference(self, other: Self) -> Self {
-                Self(self.0 & !other.0)
+            pub fn difference(mut self, other: Self) -> Self {
+                for (w, o) in self.0.iter_mut().zip(other.0) {
+                    *w &= !o;
+                }
+                self
             }
 
             /// Whether every member of `self` is in `other`.
             pub fn is_subset(self, other: Self) -> bool {
-                self.0 & !other.0 == 0
+                self.0.iter().zip(other.0).all(|(w, o)| w & !o == 0)
             }
 
             /// Whether the two sets share no member.
             pub fn is_disjoint(self, other: Self) -> bool {
-                self.0 & other.0 == 0
+                self.0.iter().zip(other.0).all(|(w, o)| w & o == 0)
             }
 
             /// Whether the set is empty.
             pub fn is_empty(self) -> bool {
-                self.0 == 0
+                self.0.iter().all(|&w| w == 0)
             }
 
             /// Number of members.
             pub fn len(self) -> usize {
-                self.0.count_ones() as usize
+                self.0.iter().map(|w| w.count_ones() as usize).sum()
             }
 
             /// Members in increasing index order.
             pub fn iter(self) -> impl Iterator<Item = $id> {
-                let mut bits = self.0;
+                let words = self.0;
+                let mut word = 0usize;
+                let mut bits = words[0];
                 std::iter::from_fn(move || {
-                    if bits == 0 {
-                        return None;
+                    while bits == 0 {
+                        word += 1;
+                        bits = *words.get(word)?;
                     }
-                    let i = bits.trailing_zeros() as usize;
+                    let i = word * 64 + bits.trailing_zeros() as usize;
                     bits &= bits - 1;
                     $id::new(i)
                 })
@@ -121,35 +162,25 @@ macro_rules! bitset {
 bitset!(
     /// A set of acceptors.
     AcceptorSet,
-    AcceptorId
+    AcceptorId,
+    ACCEPTOR_WORDS,
+    MAX_ACCEPTORS
 );
 bitset!(
     /// A set of learners.
     LearnerSet,
-    LearnerId
+    LearnerId,
+    LEARNER_WORDS,
+    MAX_LEARNERS
 );
-
-/// Keeps only the minimal sets of `sets` (no listed set is a strict superset of
-/// another), sorted and deduplicated. Upward-closed families are represented by
-/// their minimal sets throughout this crate.
-pub fn minimize(mut sets: Vec<AcceptorSet>) -> Vec<AcceptorSet> {
-    sets.sort_by_key(|s| (s.len(), s.bits()));
-    sets.dedup();
-    let mut out: Vec<AcceptorSet> = Vec::with_capacity(sets.len());
-    for s in sets {
-        if !out.iter().any(|m| m.is_subset(s)) {
-            out.push(s);
-        }
-    }
-    out.sort();
-    out
-}
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::examples::subsets_of_size;
+    use crate::expr::minimize;
+    use crate::ids::{MAX_ACCEPTORS, MAX_LEARNERS};
 
     fn a(i: usize) -> AcceptorId {
         AcceptorId::new(i).unwrap()
@@ -171,65 +202,53 @@ mod tests {
         assert!(AcceptorSet::EMPTY.is_empty());
         assert_eq!(AcceptorSet::EMPTY.len(), 0);
         assert_eq!(AcceptorSet::default(), AcceptorSet::EMPTY);
-        assert_eq!(AcceptorSet::EMPTY.bits(), 0);
+        assert!(AcceptorSet::EMPTY.words().iter().all(|&w| w == 0));
         assert_eq!(AcceptorSet::EMPTY.iter().count(), 0);
         assert!(LearnerSet::EMPTY.is_empty());
     }
 
     #[test]
     fn first_n_holds_exactly_the_first_n_ids() {
-        for (n, bits) in [
-            (0usize, 0u128),
-            (1, 0b1),
-            (3, 0b111),
-            (8, 0xff),
-            (127, u128::MAX >> 1),
-            (128, u128::MAX),
-            (200, u128::MAX),
+        for n in [
+            0usize, 1, 3, 8, 63, 64, 65, 127, 128, 129, 1000, 1023, 1024, 2000,
         ] {
             let s = AcceptorSet::first(n);
-            assert_eq!(s.bits(), bits, "first({n})");
-            assert_eq!(s.len(), n.min(128), "first({n}).len()");
+            let m = n.min(MAX_ACCEPTORS);
+            assert_eq!(s.len(), m, "first({n}).len()");
             let ids: Vec<usize> = s.iter().map(AcceptorId::index).collect();
-            assert_eq!(
-                ids,
-                (0..n.min(128)).collect::<Vec<_>>(),
-                "first({n}).iter()"
-            );
+            assert_eq!(ids, (0..m).collect::<Vec<_>>(), "first({n}).iter()");
+            let ones: u32 = s.words().iter().map(|w| w.count_ones()).sum();
+            assert_eq!(ones as usize, m, "first({n}) bits");
         }
+        assert_eq!(LearnerSet::first(500).len(), MAX_LEARNERS);
     }
 
     #[test]
     fn singleton_insert_remove_contains() {
-        for i in [0usize, 1, 63, 64, 127] {
+        let probes = [0usize, 1, 63, 64, 127, 128, 500, 1023];
+        for i in probes {
             let s = AcceptorSet::singleton(a(i));
             assert_eq!(s.len(), 1);
             assert!(s.contains(a(i)));
-            assert_eq!(s.bits(), 1u128 << i);
-            for j in [0usize, 1, 63, 64, 127] {
+            assert_eq!(s.words()[i / 64], 1u64 << (i % 64));
+            for j in probes {
                 assert_eq!(s.contains(a(j)), i == j, "singleton({i}) contains {j}");
             }
         }
         let mut s = AcceptorSet::EMPTY;
         s.insert(a(5));
-        s.insert(a(127));
+        s.insert(a(1023));
         s.insert(a(5));
-        assert_eq!(s, set(&[5, 127]));
+        assert_eq!(s, set(&[5, 1023]));
         assert_eq!(s.len(), 2);
         s.remove(a(5));
-        assert_eq!(s, set(&[127]));
+        assert_eq!(s, set(&[1023]));
         s.remove(a(5)); // removing an absent member is a no-op
-        assert_eq!(s, set(&[127]));
-        s.remove(a(127));
+        assert_eq!(s, set(&[1023]));
+        s.remove(a(1023));
         assert!(s.is_empty());
-    }
-
-    #[test]
-    fn bits_round_trip() {
-        for bits in [0u128, 1, 0b1010, u128::MAX, 1 << 127] {
-            assert_eq!(AcceptorSet::from_bits(bits).bits(), bits);
-            assert_eq!(LearnerSet::from_bits(bits).bits(), bits);
-        }
+        assert!(AcceptorId::new(MAX_ACCEPTORS).is_none());
+        assert!(LearnerId::new(MAX_LEARNERS).is_none());
     }
 
     #[test]
@@ -251,6 +270,15 @@ mod tests {
             (&[0, 1], &[1, 2], &[0, 1, 2], &[1], &[0], false, false),
             (&[1], &[0, 1, 2], &[0, 1, 2], &[1], &[], true, false),
             (&[0, 127], &[127], &[0, 127], &[127], &[0], false, false),
+            (
+                &[0, 900],
+                &[900, 1023],
+                &[0, 900, 1023],
+                &[900],
+                &[0],
+                false,
+                false,
+            ),
             (
                 &[3, 64],
                 &[4, 65],
@@ -279,11 +307,11 @@ mod tests {
 
     #[test]
     fn iter_is_increasing_and_from_iter_inverts_it() {
-        let s = set(&[100, 3, 64, 0, 127, 3]);
+        let s = set(&[100, 3, 64, 0, 127, 3, 1023, 640]);
         let ids: Vec<usize> = s.iter().map(AcceptorId::index).collect();
-        assert_eq!(ids, vec![0, 3, 64, 100, 127]);
+        assert_eq!(ids, vec![0, 3, 64, 100, 127, 640, 1023]);
         assert_eq!(s.iter().collect::<AcceptorSet>(), s);
-        assert_eq!(s.len(), 5);
+        assert_eq!(s.len(), 7);
     }
 
     #[test]

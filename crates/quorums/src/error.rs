@@ -74,6 +74,16 @@ pub enum StructureError {
         /// The other.
         b: String,
     },
+    /// An expression that cannot denote a family of acceptor sets (a zero
+    /// threshold, one above its members or total weight, no members, an
+    /// acceptor weighted twice).
+    #[error("{context}: {reason}")]
+    BadExpression {
+        /// Where.
+        context: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// Condensation produced more minimal safe sets than the bound.
     #[error(
         "condensing the learner graph gives more than {max} minimal safe sets between {a:?} and {b:?}"
@@ -86,6 +96,14 @@ pub enum StructureError {
         /// The bound.
         max: usize,
     },
+}
+
+impl Violation {
+    /// Whether this is [`Violation::Undecided`] (no violation was found, but
+    /// the search did not finish).
+    pub fn is_undecided(&self) -> bool {
+        matches!(self, Violation::Undecided { .. })
+    }
 }
 
 /// A violated learner-graph validity condition, naming the learners, quorums and
@@ -145,6 +163,17 @@ pub enum Violation {
         qb: String,
         /// The safe set of `a–b`.
         safe_set: String,
+    },
+    /// LG-4 could not be decided for `a`, `b` within the work budget: the
+    /// graph may be valid or not.
+    #[error(
+        "LG-4 quorum intersection for {a}–{b} is undecided within the work budget (the graph may or may not be valid)"
+    )]
+    Undecided {
+        /// First learner.
+        a: String,
+        /// Second learner.
+        b: String,
     },
     /// Decision D5: a learner with no safe set with itself, even after
     /// condensation, has no safety guarantee at all.

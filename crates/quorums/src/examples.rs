@@ -3,6 +3,7 @@
 
 use crate::bitset::AcceptorSet;
 use crate::error::StructureError;
+use crate::expr::Expr;
 use crate::graph::{GraphDescription, LearnerGraph};
 use crate::ids::{AcceptorId, LearnerId};
 
@@ -45,22 +46,40 @@ pub fn subsets_of_size(n: usize, k: usize) -> Vec<AcceptorSet> {
 }
 
 /// Homogeneous BFT (digest §8 Config 1 for `n = 4`, `learners = 1`): `n`
-/// acceptors tolerating `f = ⌊(n − 1)/3⌋` Byzantine ones; every learner has all
-/// `(n − f)`-subsets as quorums and as safe sets with every learner (itself
-/// included). Learners are called `L0`, `L1`, …
+/// acceptors tolerating `f = ⌊(n − 1)/3⌋` Byzantine ones; every learner's
+/// quorums, and its safe sets with every learner (itself included), are the
+/// sets of at least `n − f` acceptors. Learners are called `L0`, `L1`, …
 pub fn homogeneous(n: usize, learners: usize) -> Result<LearnerGraph, StructureError> {
-    let f = n.saturating_sub(1) / 3;
-    let sets = subsets_of_size(n, n - f);
+    homogeneous_with(n, n.saturating_sub(1) / 3, learners)
+}
+
+/// Like [`homogeneous`] with `f` faults tolerated: quorums and safe sets of
+/// at least `n − f` acceptors, as thresholds (never enumerated).
+pub fn homogeneous_with(
+    n: usize,
+    f: usize,
+    learners: usize,
+) -> Result<LearnerGraph, StructureError> {
+    let all = AcceptorSet::first(n);
+    let family = || Expr::Count {
+        k: n.saturating_sub(f),
+        of: all,
+    };
     let names: Vec<String> = (0..learners).map(|i| format!("L{i}")).collect();
     let mut edges = Vec::new();
     for a in 0..learners {
         for b in a..learners {
             if let (Some(la), Some(lb)) = (LearnerId::new(a), LearnerId::new(b)) {
-                edges.push((la, lb, sets.clone()));
+                edges.push((la, lb, family()));
             }
         }
     }
-    LearnerGraph::new(acceptor_names(n), names, vec![sets; learners], edges)
+    LearnerGraph::from_exprs(
+        acceptor_names(n),
+        names,
+        (0..learners).map(|_| family()).collect(),
+        edges,
+    )
 }
 
 fn by_names(
@@ -73,15 +92,16 @@ fn by_names(
         acceptors: acceptors.iter().map(|s| s.to_string()).collect(),
         learners: learners
             .iter()
-            .map(|(n, qs)| (n.to_string(), qs.iter().map(split).collect()))
+            .map(|(n, qs)| {
+                let sets: Vec<Vec<String>> = qs.iter().map(split).collect();
+                (n.to_string(), sets.into())
+            })
             .collect(),
         safe_sets: safe
             .iter()
             .map(|(a, b, ss)| {
-                (
-                    (a.to_string(), b.to_string()),
-                    ss.iter().map(split).collect(),
-                )
+                let sets: Vec<Vec<String>> = ss.iter().map(split).collect();
+                ((a.to_string(), b.to_string()), sets.into())
             })
             .collect(),
     };

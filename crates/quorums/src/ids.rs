@@ -2,21 +2,27 @@
 
 use std::fmt;
 
-/// The most acceptors (and, separately, learners) a cluster may have: sets of
-/// them are 128-bit bitsets. Quorum systems that enumerate subsets become
-/// impractical long before this bound.
-pub const MAX_MEMBERS: usize = 128;
+/// The most acceptors a cluster may have: sets of them are
+/// [`ACCEPTOR_WORDS`](crate::bitset::ACCEPTOR_WORDS)-word bitsets.
+pub const MAX_ACCEPTORS: usize = 1024;
+
+/// The most learners a cluster may have: sets of them are 128-bit bitsets.
+pub const MAX_LEARNERS: usize = 128;
 
 macro_rules! dense_id {
-    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+    ($(#[$doc:meta])* $name:ident, $repr:ty, $max:ident, $prefix:literal) => {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-        pub struct $name(u8);
+        pub struct $name($repr);
 
         impl $name {
-            /// The id with dense index `index`, if it is below [`MAX_MEMBERS`].
+            #[doc = concat!("The id with dense index `index`, if it is below [`", stringify!($max), "`].")]
             pub fn new(index: usize) -> Option<Self> {
-                (index < MAX_MEMBERS).then(|| Self(index as u8))
+                if index < $max {
+                    <$repr>::try_from(index).ok().map(Self)
+                } else {
+                    None
+                }
             }
 
             /// The dense index.
@@ -36,10 +42,14 @@ macro_rules! dense_id {
 dense_id!(
     /// An acceptor: a dense index into the cluster's acceptor list.
     AcceptorId,
+    u16,
+    MAX_ACCEPTORS,
     "acceptor#"
 );
 dense_id!(
     /// A learner: a dense index into the cluster's learner list.
     LearnerId,
+    u8,
+    MAX_LEARNERS,
     "learner#"
 );

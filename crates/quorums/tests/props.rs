@@ -1,12 +1,13 @@
 //! Property tests over random small learner graphs (≤ 5 acceptors, ≤ 3
 //! learners): minimization, condensation (the CLG), `Con_a`, entanglement, and
 //! the fact the safety proof uses from a valid graph (`EntanglementTrustLive`,
-//! digest §2.3).
+//! digest §2.3). Graphs are given as listed minimal sets, so every one of them
+//! is enumerable ([`LearnerGraph::enumerated`]).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use hetpaxos_quorums::{
-    AcceptorSet, EdgeMatrix, LearnerGraph, LearnerId, LearnerSet, Violation, condense, examples,
-    minimize,
+    AcceptorId, AcceptorSet, EdgeMatrix, LearnerGraph, LearnerId, LearnerSet,
+    MAX_SAFE_SETS_PER_EDGE, Violation, condense, examples, minimize,
 };
 use proptest::prelude::*;
 
@@ -15,6 +16,26 @@ const MAX_LEARNERS: usize = 3;
 
 fn l(i: usize) -> LearnerId {
     LearnerId::new(i).unwrap()
+}
+
+/// The acceptor set whose members are the bits of `mask` (bit `i` = index `i`).
+fn set_of(mask: u32) -> AcceptorSet {
+    (0..32)
+        .filter(|i| mask >> i & 1 == 1)
+        .map(|i| AcceptorId::new(i).unwrap())
+        .collect()
+}
+
+/// The minimal quorums of `a` (every graph here is enumerable).
+fn quorums(g: &LearnerGraph, a: LearnerId) -> &[AcceptorSet] {
+    g.minimal_quorums(a)
+        .expect("small listed graphs are enumerable")
+}
+
+/// The minimal safe sets of the CLG edge `a–b`.
+fn safe_sets(g: &LearnerGraph, a: LearnerId, b: LearnerId) -> &[AcceptorSet] {
+    g.minimal_safe_sets(a, b)
+        .expect("small listed graphs are enumerable")
 }
 
 /// A random graph description by dense ids: number of acceptors, quorums per
@@ -41,7 +62,7 @@ impl RawGraph {
 
 /// A non-empty subset of the first `n` acceptors.
 fn nonempty_set(n: usize) -> impl Strategy<Value = AcceptorSet> {
-    (1u128..(1u128 << n)).prop_map(AcceptorSet::from_bits)
+    (1u32..(1u32 << n)).prop_map(set_of)
 }
 
 fn raw_graph() -> impl Strategy<Value = RawGraph> {
@@ -118,9 +139,9 @@ fn first_lg4_failure(
 ) -> Option<(LearnerId, LearnerId, AcceptorSet, AcceptorSet, AcceptorSet)> {
     for a in g.learner_ids() {
         for b in g.learner_ids() {
-            for &s in g.safe_sets(a, b) {
-                for &qa in g.quorums(a) {
-                    for &qb in g.quorums(b) {
+            for &s in safe_sets(g, a, b) {
+                for &qa in quorums(g, a) {
+                    for &qb in quorums(g, b) {
                         if qa.intersection(qb).intersection(s).is_empty() {
                             return Some((a, b, qa, qb, s));
                         }
@@ -137,7 +158,7 @@ fn given_matrix(g: &LearnerGraph) -> EdgeMatrix {
     (0..n)
         .map(|a| {
             (0..n)
-                .map(|b| g.given_safe_sets(l(a), l(b)).to_vec())
+                .map(|b| g.minimal_given_safe_sets(l(a), l(b)).unwrap().to_vec())
                 .collect()
         })
         .collect()
@@ -146,7 +167,7 @@ fn given_matrix(g: &LearnerGraph) -> EdgeMatrix {
 fn clg_matrix(g: &LearnerGraph) -> EdgeMatrix {
     let n = g.num_learners();
     (0..n)
-        .map(|a| (0..n).map(|b| g.safe_sets(l(a), l(b)).to_vec()).collect())
+        .map(|a| (0..n).map(|b| safe_sets(g, l(a), l(b)).to_vec()).collect())
         .collect()
 }
 
@@ -154,11 +175,8 @@ fn clg_matrix(g: &LearnerGraph) -> EdgeMatrix {
 /// 64-bit membership mask indexed by subset bits.
 fn up_closure(family: &[AcceptorSet], n: usize) -> u64 {
     let mut mask = 0u64;
-    for x in 0..(1u128 << n) {
-        if family
-            .iter()
-            .any(|m| m.is_subset(AcceptorSet::from_bits(x)))
-        {
+    for x in 0..(1u32 << n) {
+        if family.iter().any(|m| m.is_subset(set_of(x))) {
             mask |= 1 << x;
         }
     }
@@ -173,7 +191,7 @@ fn reference_closure(given: &EdgeMatrix, n: usize) -> Vec<Vec<u64>> {
         .iter()
         .map(|row| row.iter().map(|e| up_closure(e, n)).collect())
         .collect();
-    let members = |mask: u64| (0..(1u128 << n)).filter(move |&x| mask & (1 << x) != 0);
+    let members = |mask: u64| (0..(1u32 << n)).filter(move |&x| mask & (1 << x) != 0);
     loop {
         let mut changed = false;
         for a in 0..l {
@@ -210,7 +228,7 @@ proptest! {
     /// closure equals the input's.
     #[test]
     fn minimize_is_antichain_with_same_closure(
-        input in prop::collection::vec((0u128..64).prop_map(AcceptorSet::from_bits), 0..10)
+        input in prop::collection::vec((0u32..64).prop_map(set_of), 0..10)
     ) {
         let out = minimize(input.clone());
         for (i, &x) in out.iter().enumerate() {
@@ -228,12 +246,13 @@ proptest! {
 
     /// `condense` gives a CLG that passes LG-1, LG-2 and LG-3 with no
     /// violations, implies every given set, is a fixpoint of `condense`, and is
-    /// exactly the least closed family (checked against a naive fixpoint).
+    /// exactly the least closed family (checked against a naive fixpoint); the
+    /// CLG the graph evaluates on demand (`condensed_holds`) is the same family.
     #[test]
     fn condense_is_the_least_closed_graph(g in graph()) {
         let given = given_matrix(&g);
-        let c = condense(&given).unwrap();
-        prop_assert_eq!(&c, &clg_matrix(&g), "the graph stores condense(given)");
+        let c = condense(&given, MAX_SAFE_SETS_PER_EDGE).unwrap();
+        prop_assert_eq!(&c, &clg_matrix(&g), "the graph enumerates condense(given)");
         prop_assert_eq!(g.check_symmetry(&c), Vec::<Violation>::new());
         prop_assert_eq!(g.check_condensed(&c), Vec::<Violation>::new());
         prop_assert_eq!(g.check_minimal(&c), Vec::<Violation>::new());
@@ -247,7 +266,11 @@ proptest! {
                 }
             }
         }
-        prop_assert_eq!(condense(&c).unwrap(), c.clone(), "condense is idempotent");
+        prop_assert_eq!(
+            condense(&c, MAX_SAFE_SETS_PER_EDGE).unwrap(),
+            c.clone(),
+            "condense is idempotent"
+        );
         let reference = reference_closure(&given, g.num_acceptors());
         for a in 0..g.num_learners() {
             for b in 0..g.num_learners() {
@@ -256,9 +279,17 @@ proptest! {
                     reference[a][b],
                     "L{}–L{}: {:?}", a, b, c[a][b]
                 );
+                for x in 0..(1u32 << g.num_acceptors()) {
+                    prop_assert_eq!(
+                        g.condensed_holds(l(a), l(b), set_of(x)),
+                        reference[a][b] & (1 << x) != 0,
+                        "condensed_holds(L{}, L{}, {:?})", a, b, set_of(x)
+                    );
+                }
             }
         }
-        prop_assert_eq!(g.given_is_condensed(), given == c);
+        // The given graph is already condensed exactly when it passes LG-2.
+        prop_assert_eq!(given == c, g.check_condensed(&given).is_empty());
     }
 
     /// `Con_a` is antitone in the caught set: more caught acceptors, fewer (or
@@ -267,12 +298,12 @@ proptest! {
     #[test]
     fn connected_is_monotone(
         g in graph(),
-        caught in 0u128..32,
-        more in 0u128..32,
+        caught in 0u32..32,
+        more in 0u32..32,
     ) {
         let all = g.acceptors();
-        let caught = AcceptorSet::from_bits(caught).intersection(all);
-        let bigger = caught.union(AcceptorSet::from_bits(more).intersection(all));
+        let caught = set_of(caught).intersection(all);
+        let bigger = caught.union(set_of(more).intersection(all));
         for a in g.learner_ids() {
             let con = g.connected(a, caught);
             let con_bigger = g.connected(a, bigger);
@@ -297,8 +328,8 @@ proptest! {
     /// entangled with anyone is accurate (`EntanglementSelf`). These hold for
     /// every condensed graph, valid or not.
     #[test]
-    fn entanglement_symmetric_transitive_self(g in graph(), safe in 0u128..32) {
-        let safe = AcceptorSet::from_bits(safe).intersection(g.acceptors());
+    fn entanglement_symmetric_transitive_self(g in graph(), safe in 0u32..32) {
+        let safe = set_of(safe).intersection(g.acceptors());
         for a in g.learner_ids() {
             for b in g.learner_ids() {
                 let ab = g.entangled(a, b, safe);
@@ -323,17 +354,17 @@ proptest! {
     #[test]
     fn validate_matches_brute_force(g in graph()) {
         let n = g.num_acceptors();
-        let mut ok = g.learner_ids().all(|a| !g.safe_sets(a, a).is_empty());
+        let mut ok = g.learner_ids().all(|a| !safe_sets(&g, a, a).is_empty());
         for a in g.learner_ids() {
             for b in g.learner_ids() {
-                let fam = up_closure(g.safe_sets(a, b), n);
-                for x in 0..(1u128 << n) {
+                let fam = up_closure(safe_sets(&g, a, b), n);
+                for x in 0..(1u32 << n) {
                     if fam & (1 << x) == 0 {
                         continue;
                     }
-                    let s = AcceptorSet::from_bits(x);
-                    for &qa in g.quorums(a) {
-                        for &qb in g.quorums(b) {
+                    let s = set_of(x);
+                    for &qa in quorums(&g, a) {
+                        for &qb in quorums(&g, b) {
                             if qa.intersection(qb).is_disjoint(s) {
                                 ok = false;
                             }
@@ -353,15 +384,15 @@ proptest! {
     fn entanglement_trust_live(g in valid_graph()) {
         prop_assert_eq!(g.validate(), Ok(()));
         let n = g.num_acceptors();
-        for bits in 0..(1u128 << n) {
-            let safe = AcceptorSet::from_bits(bits);
+        for bits in 0..(1u32 << n) {
+            let safe = set_of(bits);
             for a in g.learner_ids() {
                 for b in g.learner_ids() {
                     if !g.entangled(a, b, safe) {
                         continue;
                     }
-                    for &qa in g.quorums(a) {
-                        for &qb in g.quorums(b) {
+                    for &qa in quorums(&g, a) {
+                        for &qb in quorums(&g, b) {
                             prop_assert!(
                                 !qa.intersection(qb).is_disjoint(safe),
                                 "{} {} entangled with safe {:?}, quorums {:?} {:?}",

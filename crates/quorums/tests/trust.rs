@@ -15,6 +15,19 @@ fn s(letters: &str) -> AcceptorSet {
         .collect()
 }
 
+/// The acceptor set whose members are the bits of `mask` (bit `i` = index `i`).
+fn set_of(mask: u32) -> AcceptorSet {
+    (0..32)
+        .filter(|i| mask >> i & 1 == 1)
+        .map(|i| AcceptorId::new(i).unwrap())
+        .collect()
+}
+
+/// Splits `"AB"` into `["A", "B"]`.
+fn names(letters: &str) -> Vec<String> {
+    letters.chars().map(|c| c.to_string()).collect()
+}
+
 fn learners(g: &LearnerGraph, names: &[&str]) -> LearnerSet {
     names
         .iter()
@@ -59,7 +72,13 @@ fn is_quorum_table() {
     let unknown = LearnerId::new(5).unwrap();
     assert!(!g.has_learner(unknown));
     assert!(!g.is_quorum(unknown, s("ABCD")));
-    assert!(g.quorums(unknown).is_empty());
+    assert!(g.quorum_expr(unknown).is_none());
+    assert!(g.minimal_quorums(unknown).is_none());
+    // ...while the known learners' minimal quorums are what the rows say.
+    assert_eq!(
+        g.minimal_quorums(blue).unwrap(),
+        [s("AB"), s("AC"), s("BC")].as_slice()
+    );
 }
 
 /// `is_quorum` on Config 1: exactly the sets of at least 3 of the 4 acceptors.
@@ -67,8 +86,8 @@ fn is_quorum_table() {
 fn is_quorum_homogeneous_is_three_of_four() {
     let g = examples::homogeneous(4, 1).unwrap();
     let l0 = LearnerId::new(0).unwrap();
-    for bits in 0u128..16 {
-        let set = AcceptorSet::from_bits(bits);
+    for bits in 0u32..16 {
+        let set = set_of(bits);
         assert_eq!(g.is_quorum(l0, set), set.len() >= 3, "{set:?}");
     }
 }
@@ -117,8 +136,8 @@ fn connected_homogeneous() {
     let g = examples::homogeneous(4, 2).unwrap();
     let all = g.learners();
     for a in g.learner_ids() {
-        for bits in 0u128..16 {
-            let caught = AcceptorSet::from_bits(bits);
+        for bits in 0u32..16 {
+            let caught = set_of(bits);
             let want = if caught.len() <= 1 {
                 all
             } else {
@@ -134,16 +153,15 @@ fn connected_homogeneous() {
 /// is caught.
 #[test]
 fn connected_uses_condensed_edges() {
-    let names = |s: &str| s.chars().map(|c| c.to_string()).collect::<Vec<_>>();
     let d = GraphDescription {
         acceptors: names("ABC"),
         learners: ["x", "y", "z"]
             .iter()
-            .map(|n| (n.to_string(), vec![names("ABC")]))
+            .map(|n| (n.to_string(), vec![names("ABC")].into()))
             .collect(),
         safe_sets: vec![
-            (("x".into(), "y".into()), vec![names("A")]),
-            (("y".into(), "z".into()), vec![names("B")]),
+            (("x".into(), "y".into()), vec![names("A")].into()),
+            (("y".into(), "z".into()), vec![names("B")].into()),
         ],
     };
     let g = LearnerGraph::from_description(&d).unwrap();
@@ -168,7 +186,12 @@ fn connected_uses_condensed_edges() {
             "Con_{who}({caught})"
         );
     }
-    assert!(g.given_safe_sets(x, z).is_empty());
+    // x–z is not given: it is only implied.
+    assert!(g.given_edge(x, z).is_none());
+    assert_eq!(g.minimal_given_safe_sets(x, z), Some(&[][..]));
+    assert_eq!(g.minimal_safe_sets(x, z), Some(&[s("AB")][..]));
+    assert!(g.condensed_holds(x, z, s("AB")));
+    assert!(!g.condensed_holds(x, z, s("AC")));
 }
 
 /// `Entangled(a, b)` ⟺ some safe set of `a–b` in the CLG is made of actually
@@ -227,8 +250,8 @@ fn entangled_accurate_red_blue_scenarios() {
 fn entangled_accurate_homogeneous() {
     let g = examples::homogeneous(4, 2).unwrap();
     let (l1, l2) = (LearnerId::new(0).unwrap(), LearnerId::new(1).unwrap());
-    for bits in 0u128..16 {
-        let safe = AcceptorSet::from_bits(bits);
+    for bits in 0u32..16 {
+        let safe = set_of(bits);
         let want = safe.len() >= 3;
         assert_eq!(g.accurate(l1, safe), want, "safe {safe:?}");
         assert_eq!(g.accurate(l2, safe), want, "safe {safe:?}");
@@ -252,8 +275,10 @@ fn entangled_disjoint_config() {
     assert!(g.accurate(b, s("CD")));
     assert!(!g.accurate(b, s("AB")));
     // Even so, quorums of entangled a and b share no acceptor at all.
-    for &qa in g.quorums(a) {
-        for &qb in g.quorums(b) {
+    let (qas, qbs) = (g.minimal_quorums(a).unwrap(), g.minimal_quorums(b).unwrap());
+    assert!(!qas.is_empty() && !qbs.is_empty());
+    for &qa in qas {
+        for &qb in qbs {
             assert!(qa.is_disjoint(qb));
         }
     }
@@ -263,14 +288,13 @@ fn entangled_disjoint_config() {
 /// to nobody, whatever is safe or caught.
 #[test]
 fn learner_without_edges_is_never_accurate() {
-    let names = |s: &str| s.chars().map(|c| c.to_string()).collect::<Vec<_>>();
     let d = GraphDescription {
         acceptors: names("AB"),
         learners: vec![
-            ("a".into(), vec![names("AB")]),
-            ("b".into(), vec![names("AB")]),
+            ("a".into(), vec![names("AB")].into()),
+            ("b".into(), vec![names("AB")].into()),
         ],
-        safe_sets: vec![(("a".into(), "a".into()), vec![names("A")])],
+        safe_sets: vec![(("a".into(), "a".into()), vec![names("A")].into())],
     };
     let g = LearnerGraph::from_description(&d).unwrap();
     let a = g.learner_by_name("a").unwrap();

@@ -3,8 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use hetpaxos_quorums::{
-    AcceptorId, AcceptorSet, EdgeMatrix, GraphDescription, LearnerGraph, LearnerId, MAX_MEMBERS,
-    StructureError, Violation, examples,
+    AcceptorId, AcceptorSet, DEFAULT_VALIDITY_BUDGET, EdgeMatrix, Expr, FamilyDesc,
+    GraphDescription, LearnerGraph, LearnerId, MAX_ACCEPTORS, MAX_LEARNERS, MAX_SAFE_SETS_PER_EDGE,
+    MemberDesc, StructureError, Violation, examples,
 };
 
 /// An acceptor set from single-letter names: `"ABC"` is `{A, B, C}` (A = 0).
@@ -38,18 +39,39 @@ fn desc(
         acceptors: names(acceptors),
         learners: learners
             .iter()
-            .map(|(n, qs)| (n.to_string(), qs.iter().map(|q| names(q)).collect()))
+            .map(|(n, qs)| (n.to_string(), family(qs)))
             .collect(),
         safe_sets: safe
             .iter()
-            .map(|(a, b, ss)| {
-                (
-                    (a.to_string(), b.to_string()),
-                    ss.iter().map(|x| names(x)).collect(),
-                )
-            })
+            .map(|(a, b, ss)| ((a.to_string(), b.to_string()), family(ss)))
             .collect(),
     }
+}
+
+/// A listed family from single-letter names: `["AB", "C"]` is `{A, B}, {C}`.
+fn family(list: &[&str]) -> FamilyDesc {
+    list.iter().map(|x| names(x)).collect::<Vec<_>>().into()
+}
+
+/// The minimal quorums of `a` (the graphs here are all enumerable).
+fn quorums(g: &LearnerGraph, a: LearnerId) -> &[AcceptorSet] {
+    g.minimal_quorums(a).expect("enumerable")
+}
+
+/// The minimal safe sets of the CLG edge `a–b`.
+fn safe_sets(g: &LearnerGraph, a: LearnerId, b: LearnerId) -> &[AcceptorSet] {
+    g.minimal_safe_sets(a, b).expect("enumerable")
+}
+
+/// The minimal safe sets of `a–b` as given (empty when not given).
+fn given_safe_sets(g: &LearnerGraph, a: LearnerId, b: LearnerId) -> &[AcceptorSet] {
+    g.minimal_given_safe_sets(a, b).expect("enumerable")
+}
+
+/// Whether the given edges are already their own CLG.
+fn given_is_condensed(g: &LearnerGraph) -> bool {
+    let e = g.enumerated().expect("enumerable");
+    e.given == e.condensed
 }
 
 fn graph(
@@ -330,9 +352,9 @@ fn lg3_given_sets_are_minimized() {
         &[("x", &["AB", "ABC", "BC"])],
         &[("x", "x", &["B", "AB", "ABC"])],
     );
-    assert_eq!(g.quorums(l(0)), sets(&["AB", "BC"]).as_slice());
-    assert_eq!(g.given_safe_sets(l(0), l(0)), sets(&["B"]).as_slice());
-    assert_eq!(g.safe_sets(l(0), l(0)), sets(&["B"]).as_slice());
+    assert_eq!(quorums(&g, l(0)), sets(&["AB", "BC"]).as_slice());
+    assert_eq!(given_safe_sets(&g, l(0), l(0)), sets(&["B"]).as_slice());
+    assert_eq!(safe_sets(&g, l(0), l(0)), sets(&["B"]).as_slice());
     assert_eq!(g.violations(), vec![]);
 }
 
@@ -416,7 +438,7 @@ fn lg4_quorum_intersection_table() {
         ),
     ];
     for (name, g, want) in rows {
-        let got = normalize(g.check_quorum_intersection());
+        let got = normalize(g.check_quorum_intersection(DEFAULT_VALIDITY_BUDGET));
         let want = normalize(
             want.into_iter()
                 .map(|(a, b, qa, qb, safe_set)| Violation::QuorumsMissSafeSet {
@@ -473,8 +495,8 @@ fn lg4_is_checked_on_implied_edges() {
         &[("a", &["AB"]), ("b", &["ABC"]), ("c", &["BC"])],
         &[("a", "b", &["A"]), ("b", "c", &["C"])],
     );
-    assert_eq!(g.safe_sets(l(0), l(2)), sets(&["AC"]).as_slice());
-    let v = g.check_quorum_intersection();
+    assert_eq!(safe_sets(&g, l(0), l(2)), sets(&["AC"]).as_slice());
+    let v = g.check_quorum_intersection(DEFAULT_VALIDITY_BUDGET);
     assert_eq!(
         v,
         vec![Violation::QuorumsMissSafeSet {
@@ -544,12 +566,12 @@ fn d5_self_edge_implied_by_condensation() {
         &[("a", &["AB"]), ("b", &["BC"])],
         &[("a", "b", &["B"])],
     );
-    assert!(g.given_safe_sets(l(0), l(0)).is_empty());
-    assert_eq!(g.safe_sets(l(0), l(0)), sets(&["B"]).as_slice());
-    assert_eq!(g.safe_sets(l(1), l(1)), sets(&["B"]).as_slice());
+    assert!(given_safe_sets(&g, l(0), l(0)).is_empty());
+    assert_eq!(safe_sets(&g, l(0), l(0)), sets(&["B"]).as_slice());
+    assert_eq!(safe_sets(&g, l(1), l(1)), sets(&["B"]).as_slice());
     assert_eq!(g.check_self_edges(), vec![]);
     assert_eq!(g.validate(), Ok(()));
-    assert!(!g.given_is_condensed());
+    assert!(!given_is_condensed(&g));
 }
 
 // ---------------------------------------------------------------- digest §8
@@ -564,14 +586,18 @@ fn config1_homogeneous_is_valid() {
         assert_eq!(g.num_learners(), learners);
         assert_eq!(g.violations(), vec![], "homogeneous(4, {learners})");
         assert_eq!(g.validate(), Ok(()));
-        assert!(g.given_is_condensed());
+        assert!(given_is_condensed(&g));
         for a in g.learner_ids() {
-            assert_eq!(g.quorums(a), sets(RED).as_slice());
+            assert_eq!(quorums(&g, a), sets(RED).as_slice());
             for b in g.learner_ids() {
-                assert_eq!(g.safe_sets(a, b), sets(RED).as_slice());
+                assert_eq!(safe_sets(&g, a, b), sets(RED).as_slice());
             }
         }
     }
+}
+
+fn binomial(n: usize, k: usize) -> usize {
+    (0..k).fold(1, |acc, i| acc * (n - i) / (i + 1))
 }
 
 /// Larger homogeneous graphs are valid too (n − f quorums, f = ⌊(n − 1)/3⌋).
@@ -580,7 +606,13 @@ fn homogeneous_larger_are_valid() {
     for (n, learners, quorum_size) in [(1, 1, 1), (3, 1, 3), (5, 2, 4), (7, 3, 5)] {
         let g = examples::homogeneous(n, learners).unwrap();
         assert_eq!(g.validate(), Ok(()), "homogeneous({n}, {learners})");
-        for q in g.quorums(l(0)) {
+        let qs = quorums(&g, l(0));
+        assert_eq!(
+            qs.len(),
+            binomial(n, quorum_size),
+            "homogeneous({n}, {learners})"
+        );
+        for q in qs {
             assert_eq!(q.len(), quorum_size, "homogeneous({n}, {learners})");
         }
     }
@@ -599,11 +631,11 @@ fn config2_red_blue_is_valid() {
     let blue = g.learner_by_name("blue").unwrap();
     assert_eq!(g.violations(), vec![]);
     assert_eq!(g.validate(), Ok(()));
-    assert!(g.given_is_condensed());
-    assert_eq!(g.safe_sets(red, red), sets(RED).as_slice());
-    assert_eq!(g.safe_sets(blue, blue), sets(&["ABC"]).as_slice());
-    assert_eq!(g.safe_sets(red, blue), sets(&["ABC"]).as_slice());
-    assert_eq!(g.safe_sets(blue, red), sets(&["ABC"]).as_slice());
+    assert!(given_is_condensed(&g));
+    assert_eq!(safe_sets(&g, red, red), sets(RED).as_slice());
+    assert_eq!(safe_sets(&g, blue, blue), sets(&["ABC"]).as_slice());
+    assert_eq!(safe_sets(&g, red, blue), sets(&["ABC"]).as_slice());
+    assert_eq!(safe_sets(&g, blue, red), sets(&["ABC"]).as_slice());
 }
 
 /// Digest §8 Config 3 (disjoint quorums AB and CD with `a–b = {ABCD}`) fails
@@ -668,14 +700,14 @@ fn config4_non_condensed_input_gets_implied_edges() {
         ],
     );
     let (x, y, z) = (l(0), l(1), l(2));
-    assert!(!g.given_is_condensed());
-    assert!(g.given_safe_sets(x, z).is_empty());
-    assert!(g.given_safe_sets(z, x).is_empty());
-    assert_eq!(g.safe_sets(x, z), sets(&["ABCD"]).as_slice());
-    assert_eq!(g.safe_sets(z, x), sets(&["ABCD"]).as_slice());
+    assert!(!given_is_condensed(&g));
+    assert!(given_safe_sets(&g, x, z).is_empty());
+    assert!(given_safe_sets(&g, z, x).is_empty());
+    assert_eq!(safe_sets(&g, x, z), sets(&["ABCD"]).as_slice());
+    assert_eq!(safe_sets(&g, z, x), sets(&["ABCD"]).as_slice());
     // given edges are kept (they were already minimal and closed otherwise)
-    assert_eq!(g.safe_sets(x, y), sets(&["ABC"]).as_slice());
-    assert_eq!(g.safe_sets(y, z), sets(&["ABD"]).as_slice());
+    assert_eq!(safe_sets(&g, x, y), sets(&["ABC"]).as_slice());
+    assert_eq!(safe_sets(&g, y, z), sets(&["ABD"]).as_slice());
     assert_eq!(g.validate(), Ok(()));
 }
 
@@ -689,13 +721,13 @@ fn config4_implied_sets_are_unions() {
         &[("x", "y", &["A"]), ("y", "z", &["B"])],
     );
     let (x, y, z) = (l(0), l(1), l(2));
-    assert!(!g.given_is_condensed());
-    assert_eq!(g.safe_sets(x, z), sets(&["AB"]).as_slice());
-    assert_eq!(g.safe_sets(x, x), sets(&["A"]).as_slice());
-    assert_eq!(g.safe_sets(y, y), sets(&["A", "B"]).as_slice());
-    assert_eq!(g.safe_sets(z, z), sets(&["B"]).as_slice());
-    assert_eq!(g.safe_sets(x, y), sets(&["A"]).as_slice());
-    assert_eq!(g.safe_sets(y, z), sets(&["B"]).as_slice());
+    assert!(!given_is_condensed(&g));
+    assert_eq!(safe_sets(&g, x, z), sets(&["AB"]).as_slice());
+    assert_eq!(safe_sets(&g, x, x), sets(&["A"]).as_slice());
+    assert_eq!(safe_sets(&g, y, y), sets(&["A", "B"]).as_slice());
+    assert_eq!(safe_sets(&g, z, z), sets(&["B"]).as_slice());
+    assert_eq!(safe_sets(&g, x, y), sets(&["A"]).as_slice());
+    assert_eq!(safe_sets(&g, y, z), sets(&["B"]).as_slice());
     // The CLG passes the checks that a given non-condensed graph would fail.
     assert_eq!(g.violations(), vec![]);
 }
@@ -713,18 +745,21 @@ fn given_edges_fail_lg2_but_clg_does_not() {
     let given: EdgeMatrix = (0..n)
         .map(|a| {
             (0..n)
-                .map(|b| g.given_safe_sets(l(a), l(b)).to_vec())
+                .map(|b| given_safe_sets(&g, l(a), l(b)).to_vec())
                 .collect()
         })
         .collect();
     let clg: EdgeMatrix = (0..n)
-        .map(|a| (0..n).map(|b| g.safe_sets(l(a), l(b)).to_vec()).collect())
+        .map(|a| (0..n).map(|b| safe_sets(&g, l(a), l(b)).to_vec()).collect())
         .collect();
     assert!(!g.check_condensed(&given).is_empty());
     assert_eq!(g.check_condensed(&clg), vec![]);
     assert_eq!(g.check_symmetry(&given), vec![]);
     assert_eq!(g.check_symmetry(&clg), vec![]);
-    assert_eq!(hetpaxos_quorums::condense(&given), Ok(clg));
+    assert_eq!(
+        hetpaxos_quorums::condense(&given, MAX_SAFE_SETS_PER_EDGE),
+        Ok(clg)
+    );
 }
 
 // ---------------------------------------------------------------- structure
@@ -774,7 +809,7 @@ fn structure_errors_table() {
             "duplicate acceptor name",
             GraphDescription {
                 acceptors: vec!["A".into(), "B".into(), "A".into()],
-                learners: vec![("a".into(), vec![vec!["A".into()]])],
+                learners: vec![("a".into(), family(&["A"]))],
                 safe_sets: vec![],
             },
             StructureError::DuplicateName {
@@ -797,9 +832,10 @@ fn structure_errors_table() {
                 &[("a", &["AB"]), ("b", &["AB"])],
                 &[("a", "b", &["A"]), ("b", "a", &["B"])],
             ),
+            // Pairs are unordered: the error names the pair in learner order.
             StructureError::DuplicateEdge {
-                a: "b".into(),
-                b: "a".into(),
+                a: "a".into(),
+                b: "b".into(),
             },
         ),
         (
@@ -841,29 +877,29 @@ fn structure_errors_table() {
         (
             "too many acceptors",
             GraphDescription {
-                acceptors: examples::acceptor_names(MAX_MEMBERS + 1),
-                learners: vec![("a".into(), vec![vec!["A".into()]])],
+                acceptors: examples::acceptor_names(MAX_ACCEPTORS + 1),
+                learners: vec![("a".into(), family(&["A"]))],
                 safe_sets: vec![],
             },
             StructureError::TooMany {
                 what: "acceptors",
-                count: MAX_MEMBERS + 1,
-                max: MAX_MEMBERS,
+                count: MAX_ACCEPTORS + 1,
+                max: MAX_ACCEPTORS,
             },
         ),
         (
             "too many learners",
             GraphDescription {
                 acceptors: vec!["A".into()],
-                learners: (0..=MAX_MEMBERS)
-                    .map(|i| (format!("L{i}"), vec![vec!["A".into()]]))
+                learners: (0..=MAX_LEARNERS)
+                    .map(|i| (format!("L{i}"), family(&["A"])))
                     .collect(),
                 safe_sets: vec![],
             },
             StructureError::TooMany {
                 what: "learners",
-                count: MAX_MEMBERS + 1,
-                max: MAX_MEMBERS,
+                count: MAX_LEARNERS + 1,
+                max: MAX_LEARNERS,
             },
         ),
     ];
@@ -872,30 +908,209 @@ fn structure_errors_table() {
     }
 }
 
-/// Exactly `MAX_MEMBERS` acceptors are accepted; one more is not.
+/// Exactly `MAX_ACCEPTORS` (1,024) acceptors are accepted; one more is not.
 #[test]
-fn max_members_boundary() {
-    let names = examples::acceptor_names(MAX_MEMBERS);
+fn max_acceptors_boundary() {
+    let names = examples::acceptor_names(MAX_ACCEPTORS);
     let all: Vec<String> = names.clone();
+    let last = names[MAX_ACCEPTORS - 1].clone();
     let d = GraphDescription {
         acceptors: names,
-        learners: vec![("a".into(), vec![all.clone()])],
-        safe_sets: vec![(("a".into(), "a".into()), vec![all])],
+        learners: vec![("a".into(), vec![all.clone()].into())],
+        safe_sets: vec![(("a".into(), "a".into()), vec![all].into())],
     };
     let g = LearnerGraph::from_description(&d).unwrap();
-    assert_eq!(g.num_acceptors(), MAX_MEMBERS);
-    assert_eq!(g.acceptors(), AcceptorSet::first(MAX_MEMBERS));
+    assert_eq!(g.num_acceptors(), MAX_ACCEPTORS);
+    assert_eq!(g.acceptors(), AcceptorSet::first(MAX_ACCEPTORS));
+    assert_eq!(g.acceptors().len(), MAX_ACCEPTORS);
+    let id = AcceptorId::new(MAX_ACCEPTORS - 1).unwrap();
+    assert_eq!(g.acceptor_by_name(&last), Some(id));
+    assert!(g.is_quorum(l(0), g.acceptors()));
+    let mut missing_last = g.acceptors();
+    missing_last.remove(id);
+    assert!(!g.is_quorum(l(0), missing_last));
     assert_eq!(g.validate(), Ok(()));
     let mut d2 = d.clone();
     d2.acceptors.push("extra".into());
-    assert!(matches!(
+    assert_eq!(
         LearnerGraph::from_description(&d2),
         Err(StructureError::TooMany {
             what: "acceptors",
+            count: 1025,
+            max: 1024
+        })
+    );
+}
+
+/// Exactly `MAX_LEARNERS` (128) learners are accepted; one more is not.
+#[test]
+fn max_learners_boundary() {
+    let learners = |n: usize| -> Vec<(String, FamilyDesc)> {
+        (0..n).map(|i| (format!("L{i}"), family(&["A"]))).collect()
+    };
+    let self_edges = |n: usize| -> Vec<((String, String), FamilyDesc)> {
+        (0..n)
+            .map(|i| ((format!("L{i}"), format!("L{i}")), family(&["A"])))
+            .collect()
+    };
+    let d = GraphDescription {
+        acceptors: names("A"),
+        learners: learners(MAX_LEARNERS),
+        safe_sets: self_edges(MAX_LEARNERS),
+    };
+    let g = LearnerGraph::from_description(&d).unwrap();
+    assert_eq!(g.num_learners(), MAX_LEARNERS);
+    assert_eq!(g.learner_ids().count(), MAX_LEARNERS);
+    assert_eq!(g.validate(), Ok(()));
+    let d2 = GraphDescription {
+        acceptors: names("A"),
+        learners: learners(MAX_LEARNERS + 1),
+        safe_sets: self_edges(MAX_LEARNERS + 1),
+    };
+    assert_eq!(
+        LearnerGraph::from_description(&d2),
+        Err(StructureError::TooMany {
+            what: "learners",
             count: 129,
             max: 128
         })
-    ));
+    );
+}
+
+/// Expressions that cannot denote a family of acceptor sets are refused
+/// with `BadExpression`, naming the place and the reason; an unknown acceptor
+/// nested inside an expression is still an `UnknownName`.
+#[test]
+fn bad_expression_table() {
+    let acc = |n: &str| MemberDesc::Acceptor(n.into());
+    let quorum_context = "quorums of learner \"a\"";
+    let edge_context = "safe sets between \"a\" and \"a\"";
+    // (name, quorums of a, safe sets of a–a, expected error)
+    let rows: Vec<(&str, FamilyDesc, FamilyDesc, StructureError)> = vec![
+        (
+            "threshold 0",
+            FamilyDesc::Threshold {
+                k: 0,
+                of: vec![acc("A"), acc("B")],
+            },
+            family(&["A"]),
+            StructureError::BadExpression {
+                context: quorum_context.into(),
+                reason: "a threshold of 0 is met by the empty set".into(),
+            },
+        ),
+        (
+            "threshold above the members",
+            family(&["A"]),
+            FamilyDesc::Threshold {
+                k: 3,
+                of: vec![acc("A"), acc("B")],
+            },
+            StructureError::BadExpression {
+                context: edge_context.into(),
+                reason: "threshold 3 of 2 members: never met".into(),
+            },
+        ),
+        (
+            "threshold without members",
+            FamilyDesc::Threshold { k: 1, of: vec![] },
+            family(&["A"]),
+            StructureError::BadExpression {
+                context: quorum_context.into(),
+                reason: "no members".into(),
+            },
+        ),
+        (
+            "empty all, nested",
+            FamilyDesc::Any(vec![acc("A"), MemberDesc::Family(FamilyDesc::All(vec![]))]),
+            family(&["A"]),
+            StructureError::BadExpression {
+                context: quorum_context.into(),
+                reason: "no members".into(),
+            },
+        ),
+        (
+            "acceptor weighted twice",
+            FamilyDesc::Weighted {
+                threshold: 1,
+                weights: vec![("A".into(), 1), ("B".into(), 1), ("A".into(), 2)],
+            },
+            family(&["A"]),
+            StructureError::BadExpression {
+                context: quorum_context.into(),
+                reason: "acceptor \"A\" is weighted twice".into(),
+            },
+        ),
+        (
+            "weight threshold above the total",
+            FamilyDesc::Weighted {
+                threshold: 4,
+                weights: vec![("A".into(), 1), ("B".into(), 2)],
+            },
+            family(&["A"]),
+            StructureError::BadExpression {
+                context: quorum_context.into(),
+                reason: "weight threshold 4 exceeds the total weight 3: never met".into(),
+            },
+        ),
+        (
+            "weight threshold 0",
+            family(&["A"]),
+            FamilyDesc::Weighted {
+                threshold: 0,
+                weights: vec![("A".into(), 1)],
+            },
+            StructureError::BadExpression {
+                context: edge_context.into(),
+                reason: "a weight threshold of 0 is met by the empty set".into(),
+            },
+        ),
+        (
+            "unknown acceptor nested in an expression",
+            FamilyDesc::Threshold {
+                k: 1,
+                of: vec![
+                    acc("A"),
+                    MemberDesc::Family(FamilyDesc::All(vec![acc("B"), acc("Z")])),
+                ],
+            },
+            family(&["A"]),
+            StructureError::UnknownName {
+                what: "acceptor",
+                name: "Z".into(),
+                context: quorum_context.into(),
+            },
+        ),
+    ];
+    for (name, quorums, safe, want) in rows {
+        let d = GraphDescription {
+            acceptors: names("AB"),
+            learners: vec![("a".into(), quorums)],
+            safe_sets: vec![(("a".into(), "a".into()), safe)],
+        };
+        assert_eq!(LearnerGraph::from_description(&d), Err(want), "{name}");
+    }
+    // The same forms with sound parameters are accepted.
+    let d = GraphDescription {
+        acceptors: names("AB"),
+        learners: vec![(
+            "a".into(),
+            FamilyDesc::Weighted {
+                threshold: 3,
+                weights: vec![("A".into(), 1), ("B".into(), 2)],
+            },
+        )],
+        safe_sets: vec![(
+            ("a".into(), "a".into()),
+            FamilyDesc::Threshold {
+                k: 2,
+                of: vec![acc("A"), acc("B")],
+            },
+        )],
+    };
+    let g = LearnerGraph::from_description(&d).unwrap();
+    assert_eq!(quorums(&g, l(0)), sets(&["AB"]).as_slice());
+    assert_eq!(g.validate(), Ok(()));
 }
 
 /// The same structural checks through `LearnerGraph::new` (dense ids).
@@ -963,15 +1178,15 @@ fn structure_errors_via_new() {
     );
     assert_eq!(
         LearnerGraph::new(
-            names(MAX_MEMBERS + 1),
+            names(MAX_ACCEPTORS + 1),
             learners(&["a"]),
             vec![sets(&["A"])],
             vec![]
         ),
         Err(StructureError::TooMany {
             what: "acceptors",
-            count: MAX_MEMBERS + 1,
-            max: MAX_MEMBERS
+            count: MAX_ACCEPTORS + 1,
+            max: MAX_ACCEPTORS
         })
     );
     assert_eq!(
@@ -986,6 +1201,90 @@ fn structure_errors_via_new() {
             name: "a".into()
         })
     );
+}
+
+/// The same structural checks through `LearnerGraph::from_exprs` (compiled
+/// expressions): a family met by the empty set is an empty set, a quorum
+/// family never met leaves the learner without quorums, acceptors must be
+/// the graph's; an edge never met is allowed (it has no safe sets).
+#[test]
+fn structure_errors_via_from_exprs() {
+    let names = |n: usize| examples::acceptor_names(n);
+    let learners = vec!["a".to_string()];
+    let count = |k: usize, of: &str| Expr::Count { k, of: s(of) };
+    let build = |q: Expr, edges: Vec<(LearnerId, LearnerId, Expr)>| {
+        LearnerGraph::from_exprs(names(2), learners.clone(), vec![q], edges)
+    };
+    // Counts of 0 (met by the empty set) or above their members (never met)
+    // are refused as expressions, wherever they are nested.
+    for bad in [
+        count(0, "AB"),
+        count(3, "AB"),
+        Expr::Threshold {
+            k: 0,
+            of: vec![count(1, "A")],
+        },
+        Expr::Threshold {
+            k: 1,
+            of: vec![count(1, "A"), count(0, "B")],
+        },
+        Expr::Weighted {
+            threshold: 0,
+            weights: vec![(AcceptorId::new(0).unwrap(), 1)],
+        },
+    ] {
+        assert!(
+            matches!(
+                build(bad.clone(), vec![]),
+                Err(StructureError::BadExpression { ref context, .. })
+                    if context == "quorums of learner \"a\""
+            ),
+            "{bad:?}"
+        );
+    }
+    // Listed sets that are never met: no quorums.
+    assert_eq!(
+        build(Expr::Sets(vec![]), vec![]),
+        Err(StructureError::NoQuorums {
+            learner: "a".into()
+        })
+    );
+    assert!(matches!(
+        build(count(1, "AC"), vec![]),
+        Err(StructureError::UnknownName {
+            what: "acceptor",
+            ..
+        })
+    ));
+    assert!(matches!(
+        build(count(1, "AB"), vec![(l(0), l(0), count(0, "A"))]),
+        Err(StructureError::BadExpression { ref context, .. })
+            if context == "safe sets between \"a\" and \"a\""
+    ));
+    assert_eq!(
+        build(count(1, "AB"), vec![(l(0), l(0), count(1, "AB")); 2]),
+        Err(StructureError::DuplicateEdge {
+            a: "a".into(),
+            b: "a".into()
+        })
+    );
+    assert_eq!(
+        LearnerGraph::from_exprs(names(2), learners.clone(), vec![], vec![]),
+        Err(StructureError::QuorumListCount {
+            learners: 1,
+            lists: 0
+        })
+    );
+    // An edge that no set meets is no edge: D5 then refuses the learner.
+    let g = build(count(2, "AB"), vec![(l(0), l(0), Expr::Sets(vec![]))]).unwrap();
+    assert_eq!(
+        g.validate(),
+        Err(Violation::NoSelfEdge {
+            learner: "a".into()
+        })
+    );
+    let g = build(count(2, "AB"), vec![(l(0), l(0), count(1, "AB"))]).unwrap();
+    assert_eq!(g.validate(), Ok(()));
 }
 
 /// `validate()` returns the first of `violations()`, and `Ok` exactly when

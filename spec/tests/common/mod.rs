@@ -7,7 +7,10 @@ pub mod cross;
 use hetpaxos_messages::{
     AbstractSigner, Message, MessageId, MessageStore, Rejection, Unsigned, ValueHash,
 };
-use hetpaxos_quorums::{AcceptorId, AcceptorSet, LearnerGraph, LearnerId, examples};
+use hetpaxos_quorums::{
+    AcceptorId, AcceptorSet, FamilyDesc, GraphDescription, LearnerGraph, LearnerId, MemberDesc,
+    examples,
+};
 use hetpaxos_spec::{NotWellFormed, Spec};
 use std::sync::Arc;
 
@@ -64,14 +67,71 @@ pub fn three_learners() -> LearnerGraph {
     .unwrap()
 }
 
-/// The learner graphs the oracle runs on, with a name each.
-pub fn oracle_graphs() -> Vec<(&'static str, LearnerGraph)> {
+/// A graph written in the expression language: five acceptors weighted
+/// 3, 2, 2, 1, 1 (total 9) and learner `w` with quorums and safe sets of
+/// weight at least 7; six acceptors `A..F` and learner `x` with quorums
+/// "two of `ABC` and two of `DEF`", safe while all of `ABC` or all of `DEF`
+/// are; learner `y` with quorums "three of `ABCD`", safe while three of
+/// them are; `x–y` safe while `ABC` are.
+pub fn expression_graphs() -> Vec<(&'static str, LearnerGraph)> {
+    let names = |s: &str| -> Vec<MemberDesc> {
+        s.chars()
+            .map(|c| MemberDesc::Acceptor(c.to_string()))
+            .collect()
+    };
+    let threshold = |k: u64, s: &str| FamilyDesc::Threshold { k, of: names(s) };
+    let weighted = FamilyDesc::Weighted {
+        threshold: 7,
+        weights: [("A", 3), ("B", 2), ("C", 2), ("D", 1), ("E", 1)]
+            .iter()
+            .map(|&(n, w)| (n.to_string(), w))
+            .collect(),
+    };
+    let w = GraphDescription {
+        acceptors: examples::acceptor_names(5),
+        learners: vec![("w".into(), weighted.clone())],
+        safe_sets: vec![(("w".into(), "w".into()), weighted)],
+    };
+    let x_quorums = FamilyDesc::All(vec![
+        MemberDesc::Family(threshold(2, "ABC")),
+        MemberDesc::Family(threshold(2, "DEF")),
+    ]);
+    let x_safe = FamilyDesc::Any(vec![
+        MemberDesc::Family(FamilyDesc::All(names("ABC"))),
+        MemberDesc::Family(FamilyDesc::All(names("DEF"))),
+    ]);
+    let xy = GraphDescription {
+        acceptors: examples::acceptor_names(6),
+        learners: vec![("x".into(), x_quorums), ("y".into(), threshold(3, "ABCD"))],
+        safe_sets: vec![
+            (("x".into(), "x".into()), x_safe),
+            (("y".into(), "y".into()), threshold(3, "ABCD")),
+            (("x".into(), "y".into()), FamilyDesc::All(names("ABC"))),
+        ],
+    };
     vec![
+        (
+            "weighted(5 acceptors)",
+            LearnerGraph::from_description(&w).unwrap(),
+        ),
+        (
+            "nested(6 acceptors)",
+            LearnerGraph::from_description(&xy).unwrap(),
+        ),
+    ]
+}
+
+/// The learner graphs the oracle runs on, with a name each: listed sets,
+/// thresholds (`homogeneous`), stake weights and nesting.
+pub fn oracle_graphs() -> Vec<(&'static str, LearnerGraph)> {
+    let mut graphs = vec![
         ("homogeneous(4,1)", examples::homogeneous(4, 1).unwrap()),
         ("homogeneous(4,2)", examples::homogeneous(4, 2).unwrap()),
         ("red_blue", examples::red_blue().unwrap()),
         ("three_learners(5 acceptors)", three_learners()),
-    ]
+    ];
+    graphs.extend(expression_graphs());
+    graphs
 }
 
 /// The specification and the store, fed the same messages.

@@ -271,10 +271,8 @@ impl MessageStore {
         if let Some(c) = self.con_cache.get(&caught) {
             return c.clone();
         }
-        self.graph
-            .learner_ids()
-            .map(|a| self.graph.connected(a, caught))
-            .collect()
+        // One evaluation of the condensed learner graph answers every learner.
+        self.graph.connected_all(caught).into()
     }
 
     pub(crate) fn signer_state(&mut self, s: AcceptorId) -> &mut SignerState {

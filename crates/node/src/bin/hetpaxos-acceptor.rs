@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use hetpaxos_acceptor::AcceptorLimits;
-use hetpaxos_node::{NetConfig, Storage};
+use hetpaxos_node::{NetConfig, Storage, cli};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tracing::info;
@@ -11,7 +11,8 @@ use tracing::info;
 /// Runs one hetpaxos acceptor: recovers it from its data directory, serves its
 /// gRPC endpoint and connects to every other acceptor of the cluster.
 /// SIGTERM or SIGINT: finishes the step in progress, syncs the log and exits 0.
-/// Exit 2: bad input, the data directory is locked by another process or
+/// Exit 2: bad input (an invalid learner graph, or one whose validity is
+/// undecided without --accept-unchecked-graph), the data directory is locked by another process or
 /// belongs to another key or cluster, the log is damaged, a write or sync of
 /// the log failed, or the acceptor halted (another process signs with its key).
 #[derive(Parser)]
@@ -47,12 +48,23 @@ struct Args {
     /// pending buffer, fetches, caught acceptors, log sync latency.
     #[arg(long, value_name = "ADDR")]
     metrics: Option<String>,
+    /// Run even if the learner graph's validity could not be decided within
+    /// the work budget (its LG-4 check, quorum intersection inside safe sets,
+    /// is NP-hard in general), at the operator's risk: learners might then
+    /// disagree although their trust assumptions hold. Logged as a warning.
+    /// A graph with a violation is refused all the same.
+    #[arg(long)]
+    accept_unchecked_graph: bool,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    hetpaxos_node::cli::run(async move {
-        let setup = hetpaxos_config::load_acceptor(&args.config)?;
+    cli::run(async move {
+        let setup = hetpaxos_config::load_acceptor_with(
+            &args.config,
+            cli::graph_check(args.accept_unchecked_graph),
+        )?;
+        cli::warn_if_unchecked(&setup.cluster);
         let storage = if args.in_memory {
             eprintln!(
                 "warning: --in-memory: nothing is persisted; restarting this acceptor can make \

@@ -51,6 +51,13 @@ struct Args {
     /// Plaintext, unauthenticated connections between the nodes of this demo.
     #[arg(long)]
     insecure: bool,
+    /// Run even if the learner graph's validity could not be decided within
+    /// the work budget (its LG-4 check, quorum intersection inside safe sets,
+    /// is NP-hard in general), at the operator's risk: learners might then
+    /// disagree although their trust assumptions hold. Logged as a warning.
+    /// A graph with a violation is refused all the same.
+    #[arg(long)]
+    accept_unchecked_graph: bool,
 }
 
 fn seconds(name: &str, s: f64) -> anyhow::Result<Duration> {
@@ -89,8 +96,18 @@ fn main() -> ExitCode {
             insecure: args.insecure,
             ..NetConfig::default()
         };
-        let mut local = LocalCluster::bind_in(&desc, args.data_dir.as_deref()).await?;
+        let mut local = LocalCluster::bind_with(
+            &desc,
+            args.data_dir.as_deref(),
+            cli::graph_check(args.accept_unchecked_graph),
+        )
+        .await
+        .map_err(|e| match &args.graph {
+            Some(p) => e.context(p.display().to_string()),
+            None => e,
+        })?;
         let cluster = local.cluster.clone();
+        cli::warn_if_unchecked(&cluster);
         let down: Vec<usize> = (n - args.crash..n).collect();
         println!("cluster: {}", cluster.summary());
         for (i, a) in cluster.config.acceptors.iter().enumerate() {

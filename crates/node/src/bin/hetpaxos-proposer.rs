@@ -38,12 +38,24 @@ struct Args {
     /// one with it, with an error saying so).
     #[arg(long)]
     insecure: bool,
+    /// Run even if the learner graph's validity could not be decided within
+    /// the work budget (its LG-4 check, quorum intersection inside safe sets,
+    /// is NP-hard in general), at the operator's risk: learners might then
+    /// disagree although their trust assumptions hold. Logged as a warning.
+    /// A graph with a violation is refused all the same.
+    #[arg(long)]
+    accept_unchecked_graph: bool,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     hetpaxos_node::cli::run(async move {
-        let setup = hetpaxos_config::load_client(&args.config, Role::Proposer)?;
+        let setup = hetpaxos_config::load_client_with(
+            &args.config,
+            Role::Proposer,
+            hetpaxos_node::cli::graph_check(args.accept_unchecked_graph),
+        )?;
+        hetpaxos_node::cli::warn_if_unchecked(&setup.cluster);
         let cluster = setup.cluster.clone();
         let value = match (&args.value, &args.value_file) {
             (Some(v), _) => v.clone().into_bytes(),

@@ -130,9 +130,17 @@ pub fn acceptor_process(dir: &Path, name: &str, extra: &[&str], rust_log: &str) 
 /// Starts the `hetpaxos-proposer` binary of the cluster in `dir`
 /// (`DIR/proposer.json`) proposing `value`, with `extra` arguments.
 pub fn proposer_process(dir: &Path, value: &str, extra: &[&str]) -> Proc {
+    proposer_process_as(dir, "proposer", value, extra)
+}
+
+/// [`proposer_process`] with the client config `DIR/<name>.json`.
+pub fn proposer_process_as(dir: &Path, name: &str, value: &str, extra: &[&str]) -> Proc {
     Proc(
         std::process::Command::new(env!("CARGO_BIN_EXE_hetpaxos-proposer"))
-            .args(["--config", dir.join("proposer.json").to_str().unwrap()])
+            .args([
+                "--config",
+                dir.join(format!("{name}.json")).to_str().unwrap(),
+            ])
             .args(["--value", value])
             .args(extra)
             .env("RUST_LOG", "error")
