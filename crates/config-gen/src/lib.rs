@@ -140,7 +140,8 @@ impl std::fmt::Debug for Generated {
     }
 }
 
-fn fresh_key() -> SigningKey {
+/// A fresh Ed25519 key from the operating system's generator.
+pub fn fresh_key() -> SigningKey {
     SigningKey::generate(&mut rand::rngs::OsRng)
 }
 
@@ -186,65 +187,14 @@ pub fn generate_with(
         }
     })?;
     let keys: Vec<SigningKey> = desc.acceptors.iter().map(|_| fresh_key()).collect();
-    let names = |s: &Vec<String>| pb::AcceptorNames {
-        acceptors: s.clone(),
-    };
     let clients: Vec<(Role, &str, SigningKey)> = learners
         .iter()
         .map(|n| (Role::Learner, *n, fresh_key()))
         .chain(proposers.iter().map(|n| (Role::Proposer, *n, fresh_key())))
         .collect();
-    let listed = |role: Role| -> Vec<pb::ClientInfo> {
-        clients
-            .iter()
-            .filter(|(r, _, _)| *r == role)
-            .map(|(_, n, k)| client_info(n, k))
-            .collect()
-    };
-    let cluster = pb::ClusterConfig {
-        acceptors: desc
-            .acceptors
-            .iter()
-            .zip(&keys)
-            .zip(addresses)
-            .map(|((name, key), address)| pb::AcceptorInfo {
-                name: name.clone(),
-                address: address.clone(),
-                public_key: hex::encode(key.verifying_key().as_bytes()),
-            })
-            .collect(),
-        learners: desc
-            .learners
-            .iter()
-            .map(|(name, qs)| match qs.as_sets() {
-                Some(sets) => pb::LearnerInfo {
-                    name: name.clone(),
-                    quorums: sets.iter().map(names).collect(),
-                    quorum_family: None,
-                },
-                None => pb::LearnerInfo {
-                    name: name.clone(),
-                    quorums: Vec::new(),
-                    quorum_family: Some(family_to_pb(qs)),
-                },
-            })
-            .collect(),
-        safe_sets: desc
-            .safe_sets
-            .iter()
-            .map(|((a, b), family)| pb::SafeSets {
-                learner_a: a.clone(),
-                learner_b: b.clone(),
-                sets: family
-                    .as_sets()
-                    .map(|sets| sets.iter().map(names).collect())
-                    .unwrap_or_default(),
-                family: family.as_sets().is_none().then(|| family_to_pb(family)),
-            })
-            .collect(),
-        learner_clients: listed(Role::Learner),
-        proposers: listed(Role::Proposer),
-    };
+    let listed: Vec<(Role, &str, &SigningKey)> =
+        clients.iter().map(|(r, n, k)| (*r, *n, k)).collect();
+    let cluster = cluster_config(desc, &keys, addresses, &listed);
     Cluster::new(cluster.clone()).map_err(|(kind, m)| ConfigError::new(here, m, kind))?;
     let acceptors = desc
         .acceptors
@@ -265,6 +215,70 @@ pub fn generate_with(
         acceptors,
         clients,
     })
+}
+
+/// The public cluster config of `desc` (not validated): acceptor `i` with
+/// `keys[i]` at `addresses[i]`, families in the listed form when listed and
+/// as `Family` otherwise, and these learner clients and proposers.
+pub fn cluster_config(
+    desc: &GraphDescription,
+    keys: &[SigningKey],
+    addresses: &[String],
+    clients: &[(Role, &str, &SigningKey)],
+) -> pb::ClusterConfig {
+    let listed = |role: Role| -> Vec<pb::ClientInfo> {
+        clients
+            .iter()
+            .filter(|(r, _, _)| *r == role)
+            .map(|(_, n, k)| client_info(n, k))
+            .collect()
+    };
+    pb::ClusterConfig {
+        acceptors: desc
+            .acceptors
+            .iter()
+            .zip(keys)
+            .zip(addresses)
+            .map(|((name, key), address)| pb::AcceptorInfo {
+                name: name.clone(),
+                address: address.clone(),
+                public_key: hex::encode(key.verifying_key().as_bytes()),
+            })
+            .collect(),
+        learners: desc
+            .learners
+            .iter()
+            .map(|(name, quorums)| pb::LearnerInfo {
+                name: name.clone(),
+                quorums: listed_sets(quorums),
+                quorum_family: quorums.as_sets().is_none().then(|| family_to_pb(quorums)),
+            })
+            .collect(),
+        safe_sets: desc
+            .safe_sets
+            .iter()
+            .map(|((a, b), family)| pb::SafeSets {
+                learner_a: a.clone(),
+                learner_b: b.clone(),
+                sets: listed_sets(family),
+                family: family.as_sets().is_none().then(|| family_to_pb(family)),
+            })
+            .collect(),
+        learner_clients: listed(Role::Learner),
+        proposers: listed(Role::Proposer),
+    }
+}
+
+/// The sets of a family in the listed form (none for an expression).
+fn listed_sets(family: &FamilyDesc) -> Vec<pb::AcceptorNames> {
+    family
+        .as_sets()
+        .unwrap_or_default()
+        .iter()
+        .map(|s| pb::AcceptorNames {
+            acceptors: s.clone(),
+        })
+        .collect()
 }
 
 fn client_config(

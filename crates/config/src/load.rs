@@ -7,7 +7,7 @@ use crate::graph_file::load_graph;
 use crate::pb;
 use crate::setup::{AcceptorSetup, ClientSetup};
 use ed25519_dalek::SigningKey;
-use hetpaxos_quorums::{Expr, LearnerGraph, LearnerId, Violation};
+use hetpaxos_quorums::{Expr, LearnerGraph, LearnerId, Violation, listing};
 use std::path::Path;
 
 /// Reads `path` as JSON.
@@ -284,78 +284,6 @@ fn explain_invalid(path: &Path, v: &serde_json::Value, e: ConfigError) -> Config
     }
 }
 
-/// Lists longer than this are abbreviated: the first three, "…", the last
-/// two, and the count.
-const LONG_LIST: usize = 8;
-
-/// `items` joined with `sep`, abbreviated when there are more than
-/// [`LONG_LIST`]; `what` names the items in the count.
-fn listing(items: &[String], sep: &str, what: &str) -> (String, Option<String>) {
-    if items.len() <= LONG_LIST {
-        return (items.join(sep), None);
-    }
-    let n = items.len();
-    let mut shown: Vec<&str> = items[..3].iter().map(String::as_str).collect();
-    shown.push("…");
-    shown.extend(items[n - 2..].iter().map(String::as_str));
-    (shown.join(sep), Some(format!("({n} {what})")))
-}
-
-/// `{A, B}`, or `{A, B, C, …, Y, Z} (26 acceptors)`.
-fn braces(items: &[String]) -> String {
-    match listing(items, ", ", "acceptors") {
-        (list, None) => format!("{{{list}}}"),
-        (list, Some(count)) => format!("{{{list}}} {count}"),
-    }
-}
-
-/// `e` in words with the acceptor names of `g`: the words of
-/// [`LearnerGraph::describe`], with lists of more than eight acceptors,
-/// sets or members abbreviated.
-fn words(g: &LearnerGraph, e: &Expr) -> String {
-    let names = |set: hetpaxos_quorums::AcceptorSet| -> Vec<String> {
-        set.iter().map(|a| g.acceptor_name(a).to_string()).collect()
-    };
-    match e {
-        Expr::Sets(sets) if sets.is_empty() => "no set at all".to_string(),
-        Expr::Sets(sets) => {
-            let listed: Vec<String> = sets.iter().map(|s| braces(&names(*s))).collect();
-            match listing(&listed, ", ", "sets") {
-                (one, None) if listed.len() == 1 => format!("all of {one}"),
-                (list, None) => format!("one of the sets {list}"),
-                (list, Some(count)) => format!("one of the sets {list} {count}"),
-            }
-        }
-        Expr::Count { k, of } if *k == of.len() => format!("all of {}", braces(&names(*of))),
-        Expr::Count { k, of } => format!("at least {k} of {}", braces(&names(*of))),
-        Expr::Weighted { threshold, weights } => {
-            let total: u128 = weights.iter().map(|&(_, w)| u128::from(w)).sum();
-            let listed: Vec<String> = weights
-                .iter()
-                .map(|&(a, w)| format!("{}: {w}", g.acceptor_name(a)))
-                .collect();
-            format!(
-                "weight at least {threshold} of {total} in {}",
-                braces(&listed)
-            )
-        }
-        Expr::Threshold { k, of } => {
-            let parts: Vec<String> = of.iter().map(|x| words(g, x)).collect();
-            let head = if *k == of.len() {
-                "all of".to_string()
-            } else if *k == 1 {
-                "any of".to_string()
-            } else {
-                format!("at least {k} of")
-            };
-            match listing(&parts, "; ", "members") {
-                (list, None) => format!("{head} ({list})"),
-                (list, Some(count)) => format!("{head} ({list}) {count}"),
-            }
-        }
-    }
-}
-
 /// One line of summary: acceptors and learners, abbreviated.
 fn summary(g: &LearnerGraph) -> String {
     let acceptors: Vec<String> = g
@@ -440,7 +368,7 @@ pub(crate) fn tolerance(g: &LearnerGraph) -> Vec<String> {
     for a in g.learner_ids() {
         let mut line = format!("{}: quorums: ", g.learner_name(a));
         match g.quorum_expr(a) {
-            Some(q) => line.push_str(&words(g, q)),
+            Some(q) => line.push_str(&g.describe(q)),
             None => line.push_str("none"),
         }
         let incident: Vec<_> = g
@@ -459,7 +387,7 @@ pub(crate) fn tolerance(g: &LearnerGraph) -> Vec<String> {
             [] => line.push_str("; never safe: no safe set with itself"),
             [one] => {
                 line.push_str("; safe while the actually-safe acceptors include ");
-                line.push_str(&words(g, one));
+                line.push_str(&g.describe(one));
             }
             many => {
                 let either = Expr::Threshold {
@@ -467,7 +395,7 @@ pub(crate) fn tolerance(g: &LearnerGraph) -> Vec<String> {
                     of: many.iter().map(|&x| x.clone()).collect(),
                 };
                 line.push_str("; safe while the actually-safe acceptors include ");
-                line.push_str(&words(g, &either));
+                line.push_str(&g.describe(&either));
             }
         }
         let mut groups: Vec<(&Expr, Vec<LearnerId>)> = Vec::new();
@@ -485,7 +413,7 @@ pub(crate) fn tolerance(g: &LearnerGraph) -> Vec<String> {
             line.push_str(&format!(
                 "; agrees with {} while the actually-safe acceptors include {}",
                 learner_names(&others),
-                words(g, condition)
+                g.describe(condition)
             ));
         }
         lines.push(line);
@@ -520,9 +448,9 @@ mod tests {
         r.map(|i| MemberDesc::Acceptor(format!("V{i}"))).collect()
     }
 
-    /// Short lists: exactly the words of `LearnerGraph::describe`.
+    /// Short lists are written out in full.
     #[test]
-    fn words_are_describes_words_for_short_lists() {
+    fn short_lists_are_written_out() {
         let nested = FamilyDesc::Any(vec![
             MemberDesc::Family(FamilyDesc::Threshold {
                 k: 2,
@@ -547,15 +475,12 @@ mod tests {
             },
         );
         let l = g.learner_by_name("L").unwrap();
-        for e in [g.quorum_expr(l).unwrap(), g.given_edge(l, l).unwrap()] {
-            assert_eq!(words(&g, e), g.describe(e));
-        }
         assert!(
-            words(&g, g.quorum_expr(l).unwrap())
+            g.describe(g.quorum_expr(l).unwrap())
                 .starts_with("any of (at least 2 of {V0, V1, V2}; ")
         );
         assert_eq!(
-            words(&g, g.given_edge(l, l).unwrap()),
+            g.describe(g.given_edge(l, l).unwrap()),
             "all of {V0, V1, V2, V3, V4, V5}"
         );
     }
@@ -576,11 +501,11 @@ mod tests {
         );
         let l = g.learner_by_name("L").unwrap();
         assert_eq!(
-            words(&g, g.quorum_expr(l).unwrap()),
+            g.describe(g.quorum_expr(l).unwrap()),
             "at least 67 of {V0, V1, V2, …, V98, V99} (100 acceptors)"
         );
         assert_eq!(
-            words(&g, g.given_edge(l, l).unwrap()),
+            g.describe(g.given_edge(l, l).unwrap()),
             "weight at least 40 of 55 in {V0: 1, V1: 2, V2: 3, …, V8: 9, V9: 10} (10 acceptors)"
         );
     }

@@ -5,9 +5,9 @@
 
 use crate::{AcceptorHandle, NetConfig, Storage, start_acceptor};
 use ed25519_dalek::SigningKey;
-use hetpaxos_config::family::family_to_pb;
-use hetpaxos_config::{AcceptorSetup, ClientSetup, Cluster, GraphCheck, Role, check_names, pb};
-use hetpaxos_quorums::{FamilyDesc, GraphDescription};
+use hetpaxos_config::{AcceptorSetup, ClientSetup, Cluster, GraphCheck, Role, check_names};
+use hetpaxos_config_gen::{cluster_config, fresh_key};
+use hetpaxos_quorums::GraphDescription;
 use std::path::{Path, PathBuf};
 use tokio::net::TcpListener;
 
@@ -85,34 +85,11 @@ impl LocalCluster {
             .into_iter()
             .map(|name| (name, fresh_key()))
             .collect();
-        let config = pb::ClusterConfig {
-            acceptors: desc
-                .acceptors
-                .iter()
-                .zip(&acceptor_keys)
-                .zip(&addresses)
-                .map(|((name, key), address)| pb::AcceptorInfo {
-                    name: name.clone(),
-                    address: address.clone(),
-                    public_key: hex::encode(key.verifying_key().as_bytes()),
-                })
-                .collect(),
-            learners: desc
-                .learners
-                .iter()
-                .map(|(name, quorums)| learner_info(name, quorums))
-                .collect(),
-            safe_sets: desc
-                .safe_sets
-                .iter()
-                .map(|((a, b), family)| safe_sets_info(a, b, family))
-                .collect(),
-            learner_clients: vec![client_info("learner", &learner_key)],
-            proposers: proposer_keys
-                .iter()
-                .map(|(name, key)| client_info(name, key))
-                .collect(),
-        };
+        let clients: Vec<(Role, &str, &SigningKey)> =
+            std::iter::once((Role::Learner, "learner", &learner_key))
+                .chain(proposer_keys.iter().map(|(n, k)| (Role::Proposer, *n, k)))
+                .collect();
+        let config = cluster_config(desc, &acceptor_keys, &addresses, &clients);
         let cluster = Cluster::new_with(config, check).map_err(|(_, m)| anyhow::anyhow!(m))?;
         let mut setups = Vec::new();
         for (name, key) in desc.acceptors.iter().zip(acceptor_keys) {
@@ -228,48 +205,5 @@ impl LocalCluster {
     pub async fn restart(&mut self, i: usize, net: NetConfig) -> anyhow::Result<()> {
         self.kill(i).await;
         self.start(i, net).await
-    }
-}
-
-fn fresh_key() -> SigningKey {
-    SigningKey::generate(&mut rand::rngs::OsRng)
-}
-
-fn client_info(name: &str, key: &SigningKey) -> pb::ClientInfo {
-    pb::ClientInfo {
-        name: name.to_string(),
-        public_key: hex::encode(key.verifying_key().as_bytes()),
-    }
-}
-
-/// Listed sets in the listed form, expressions as a family (as
-/// `hetpaxos-config-gen` writes them).
-fn listed(family: &FamilyDesc) -> Vec<pb::AcceptorNames> {
-    family
-        .as_sets()
-        .map(|sets| {
-            sets.iter()
-                .map(|s| pb::AcceptorNames {
-                    acceptors: s.clone(),
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn learner_info(name: &str, quorums: &FamilyDesc) -> pb::LearnerInfo {
-    pb::LearnerInfo {
-        name: name.to_string(),
-        quorums: listed(quorums),
-        quorum_family: quorums.as_sets().is_none().then(|| family_to_pb(quorums)),
-    }
-}
-
-fn safe_sets_info(a: &str, b: &str, family: &FamilyDesc) -> pb::SafeSets {
-    pb::SafeSets {
-        learner_a: a.to_string(),
-        learner_b: b.to_string(),
-        sets: listed(family),
-        family: family.as_sets().is_none().then(|| family_to_pb(family)),
     }
 }

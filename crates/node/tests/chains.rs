@@ -102,16 +102,7 @@ fn two_chains_with_one_validator_of_each_down_decide_one_value() {
     }
 
     let dir = tmpdir("chains", "two");
-    let held: Vec<_> = desc
-        .acceptors
-        .iter()
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    let addrs: Vec<String> = held
-        .iter()
-        .map(|l| l.local_addr().unwrap().to_string())
-        .collect();
-    drop(held);
+    let addrs = common::free_addresses(desc.acceptors.len());
     let generated = generate_with(&desc, &addrs, &["learner"], &["proposer", "proposer2"]).unwrap();
     write_configs(&dir, &generated, None, false).unwrap();
 

@@ -124,14 +124,7 @@ struct Dirs {
 }
 
 fn write_dirs(tag: &str) -> Dirs {
-    let held: Vec<_> = (0..N)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    let addrs: Vec<String> = held
-        .iter()
-        .map(|l| l.local_addr().unwrap().to_string())
-        .collect();
-    drop(held);
+    let addrs = common::free_addresses(N);
     let generated = generate(&valid_graph(), &addrs).unwrap();
     let write = |kind: &str, desc: Option<&GraphDescription>| -> PathBuf {
         let dir = tmpdir(&format!("unchecked-{tag}"), kind);

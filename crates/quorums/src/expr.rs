@@ -264,32 +264,35 @@ impl Expr {
     }
 
     /// The expression in words with acceptor names from `name`, e.g.
-    /// `at least 3 of {A, B, C, D}`.
+    /// `at least 3 of {A, B, C, D}`; lists of more than [`LONG_LIST`]
+    /// acceptors, sets or members are abbreviated ([`listing`]).
     pub fn describe(&self, name: &dyn Fn(AcceptorId) -> String) -> String {
-        let set = |s: AcceptorSet| {
-            let names: Vec<String> = s.iter().map(name).collect();
-            format!("{{{}}}", names.join(", "))
+        let braces = |items: Vec<String>| match listing(&items, ", ", "acceptors") {
+            (list, None) => format!("{{{list}}}"),
+            (list, Some(count)) => format!("{{{list}}} {count}"),
         };
+        let set = |s: AcceptorSet| braces(s.iter().map(name).collect());
         match self {
+            Expr::Sets(sets) if sets.is_empty() => "no set at all".to_string(),
             Expr::Sets(sets) => {
                 let listed: Vec<String> = sets.iter().map(|s| set(*s)).collect();
-                if listed.len() == 1 {
-                    format!("all of {}", listed[0])
-                } else {
-                    format!("one of the sets {}", listed.join(", "))
+                match listing(&listed, ", ", "sets") {
+                    (one, None) if listed.len() == 1 => format!("all of {one}"),
+                    (list, None) => format!("one of the sets {list}"),
+                    (list, Some(count)) => format!("one of the sets {list} {count}"),
                 }
             }
             Expr::Count { k, of } if *k == of.len() => format!("all of {}", set(*of)),
             Expr::Count { k, of } => format!("at least {k} of {}", set(*of)),
             Expr::Weighted { threshold, weights } => {
                 let total: u128 = weights.iter().map(|&(_, w)| u128::from(w)).sum();
-                let listed: Vec<String> = weights
+                let listed = weights
                     .iter()
                     .map(|&(a, w)| format!("{}: {w}", name(a)))
                     .collect();
                 format!(
-                    "weight at least {threshold} of {total} in {{{}}}",
-                    listed.join(", ")
+                    "weight at least {threshold} of {total} in {}",
+                    braces(listed)
                 )
             }
             Expr::Threshold { k, of } => {
@@ -301,7 +304,10 @@ impl Expr {
                 } else {
                     format!("at least {k} of")
                 };
-                format!("{head} ({})", parts.join("; "))
+                match listing(&parts, "; ", "members") {
+                    (list, None) => format!("{head} ({list})"),
+                    (list, Some(count)) => format!("{head} ({list}) {count}"),
+                }
             }
         }
     }
@@ -443,6 +449,23 @@ impl Expr {
         }
         Ok(Expr::Threshold { k, of })
     }
+}
+
+/// Lists longer than this are abbreviated in words ([`listing`]).
+pub const LONG_LIST: usize = 8;
+
+/// `items` joined with `sep`; more than [`LONG_LIST`] of them are shown as
+/// the first three, "…" and the last two, with the count (`(100 what)`)
+/// returned beside.
+pub fn listing(items: &[String], sep: &str, what: &str) -> (String, Option<String>) {
+    if items.len() <= LONG_LIST {
+        return (items.join(sep), None);
+    }
+    let n = items.len();
+    let mut shown: Vec<&str> = items[..3].iter().map(String::as_str).collect();
+    shown.push("…");
+    shown.extend(items[n - 2..].iter().map(String::as_str));
+    (shown.join(sep), Some(format!("({n} {what})")))
 }
 
 /// A compiled member of a threshold.

@@ -29,7 +29,7 @@ mod validity;
 
 pub use bitset::{ACCEPTOR_WORDS, AcceptorSet, LearnerSet};
 pub use error::{StructureError, Violation};
-pub use expr::{Expr, FamilyDesc, Member, MemberDesc, minimize};
+pub use expr::{Expr, FamilyDesc, LONG_LIST, Member, MemberDesc, listing, minimize};
 pub use graph::{
     Edge, EdgeMatrix, Enumerated, GraphDescription, LearnerGraph, MAX_SAFE_SETS_PER_EDGE, condense,
 };

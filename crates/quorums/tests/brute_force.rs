@@ -629,36 +629,14 @@ proptest! {
     /// quorums and a minimal safe set.
     #[test]
     fn lg4_search_matches_brute_force(c in case()) {
-        let g = &c.graph;
-        for (i, a) in c.learners() {
-            for (j, b) in c.learners().filter(|&(j, _)| j >= i) {
-                let found = g.search_quorum_intersection(a, b, u64::MAX);
-                prop_assert!(found.is_ok(), "L{}–L{}: out of an unlimited budget", i, j);
-                let found = found.unwrap();
-                prop_assert_eq!(found.is_some(), c.lg4_fails(i, j), "L{}–L{}: {:?}", i, j, found);
-                if let Some(v) = found {
-                    c.check_violation(i, j, &v);
-                }
-            }
-        }
+        search_matches_brute_force(&c)?;
     }
 
     /// (d) on chains-like graphs, where whole groups are placed at once by
     /// stake levels: the same verdicts as brute force, every violation real.
     #[test]
     fn lg4_search_matches_brute_force_on_weighted_groups(c in grouped_case()) {
-        let g = &c.graph;
-        for (i, a) in c.learners() {
-            for (j, b) in c.learners().filter(|&(j, _)| j >= i) {
-                let found = g.search_quorum_intersection(a, b, u64::MAX);
-                prop_assert!(found.is_ok(), "L{}–L{}: out of an unlimited budget", i, j);
-                let found = found.unwrap();
-                prop_assert_eq!(found.is_some(), c.lg4_fails(i, j), "L{}–L{}: {:?}", i, j, found);
-                if let Some(v) = found {
-                    c.check_violation(i, j, &v);
-                }
-            }
-        }
+        search_matches_brute_force(&c)?;
     }
 
     /// (d, e) `violations()` reports LG-4 violations for exactly the pairs
@@ -712,6 +690,31 @@ proptest! {
         prop_assert_eq!(g.validate().is_ok(), valid, "{:?}", vs);
         prop_assert_eq!(g.validate().err(), vs.first().cloned());
     }
+}
+
+/// The exact search alone, with no budget limit, against brute force on
+/// every learner pair; a reported violation must be a real one.
+fn search_matches_brute_force(c: &Case) -> Result<(), TestCaseError> {
+    let g = &c.graph;
+    for (i, a) in c.learners() {
+        for (j, b) in c.learners().filter(|&(j, _)| j >= i) {
+            let found = g.search_quorum_intersection(a, b, u64::MAX);
+            prop_assert!(found.is_ok(), "L{}–L{}: out of an unlimited budget", i, j);
+            let found = found.unwrap();
+            prop_assert_eq!(
+                found.is_some(),
+                c.lg4_fails(i, j),
+                "L{}–L{}: {:?}",
+                i,
+                j,
+                found
+            );
+            if let Some(v) = found {
+                c.check_violation(i, j, &v);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn learner_index(name: &str) -> usize {

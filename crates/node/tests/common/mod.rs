@@ -35,18 +35,19 @@ pub fn red_blue() -> GraphDescription {
     .description
 }
 
-/// Writes the configs of `desc` into `dir`, on free loopback ports.
-pub fn write_cluster(dir: &Path, desc: &GraphDescription) {
-    let held: Vec<_> = desc
-        .acceptors
-        .iter()
+/// `n` free loopback addresses (bound at once, then released).
+pub fn free_addresses(n: usize) -> Vec<String> {
+    let held: Vec<_> = (0..n)
         .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
         .collect();
-    let addrs: Vec<String> = held
-        .iter()
+    held.iter()
         .map(|l| l.local_addr().unwrap().to_string())
-        .collect();
-    drop(held);
+        .collect()
+}
+
+/// Writes the configs of `desc` into `dir`, on free loopback ports.
+pub fn write_cluster(dir: &Path, desc: &GraphDescription) {
+    let addrs = free_addresses(desc.acceptors.len());
     write_configs(dir, &generate(desc, &addrs).unwrap(), None, false).unwrap();
 }
 
