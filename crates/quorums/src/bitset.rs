@@ -178,8 +178,8 @@ bitset!(
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::enumerate::minimize;
     use crate::examples::subsets_of_size;
-    use crate::expr::minimize;
     use crate::ids::{MAX_ACCEPTORS, MAX_LEARNERS};
 
     fn a(i: usize) -> AcceptorId {

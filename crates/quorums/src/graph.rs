@@ -165,11 +165,11 @@ impl LearnerGraph {
         }
         let quorums = quorums
             .into_iter()
-            .map(|qs| Expr::Sets(crate::expr::minimize(qs)))
+            .map(|qs| Expr::Sets(crate::enumerate::minimize(qs)))
             .collect();
         let edges = edges
             .into_iter()
-            .map(|(a, b, sets)| (a, b, Expr::Sets(crate::expr::minimize(sets))))
+            .map(|(a, b, sets)| (a, b, Expr::Sets(crate::enumerate::minimize(sets))))
             .collect();
         Self::from_exprs(acceptor_names, learner_names, quorums, edges)
     }
@@ -514,7 +514,7 @@ fn condense_within(
                         sets.push(s.union(t));
                     }
                 }
-                let sets = crate::expr::minimize(sets);
+                let sets = crate::enumerate::minimize(sets);
                 if sets.len() > cap {
                     return Err((a, b));
                 }

@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod bitset;
+mod enumerate;
 mod error;
 pub mod examples;
 mod expr;
@@ -24,12 +25,14 @@ mod graph;
 mod ids;
 mod packing;
 mod search;
+mod symmetry;
 mod trust;
 mod validity;
 
 pub use bitset::{ACCEPTOR_WORDS, AcceptorSet, LearnerSet};
+pub use enumerate::minimize;
 pub use error::{StructureError, Violation};
-pub use expr::{Expr, FamilyDesc, LONG_LIST, Member, MemberDesc, listing, minimize};
+pub use expr::{Expr, FamilyDesc, LONG_LIST, Member, MemberDesc, listing};
 pub use graph::{
     Edge, EdgeMatrix, Enumerated, GraphDescription, LearnerGraph, MAX_SAFE_SETS_PER_EDGE, condense,
 };
