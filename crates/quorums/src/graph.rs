@@ -103,11 +103,8 @@ impl LearnerGraph {
         let mut quorums = Vec::with_capacity(desc.learners.len());
         for (name, family) in &desc.learners {
             let context = format!("quorums of learner {name:?}");
-            if family.as_sets().is_some_and(<[_]>::is_empty) {
-                return Err(StructureError::NoQuorums {
-                    learner: name.clone(),
-                });
-            }
+            // An empty list compiles to a family nothing meets: `from_exprs`
+            // refuses it as no quorums.
             quorums.push(Expr::compile(family, &lookup, &context)?);
         }
         let learner = |name: &str, context: &str| -> Result<LearnerId, StructureError> {
@@ -125,12 +122,8 @@ impl LearnerGraph {
             let context = format!("safe sets between {a:?} and {b:?}");
             let la = learner(a, &context)?;
             let lb = learner(b, &context)?;
-            let safe = match family.as_sets() {
-                // An empty list: no safe sets at all.
-                Some([]) => Expr::Sets(Vec::new()),
-                _ => Expr::compile(family, &lookup, &context)?,
-            };
-            edges.push((la, lb, safe));
+            // An empty list compiles to an edge with no safe sets at all.
+            edges.push((la, lb, Expr::compile(family, &lookup, &context)?));
         }
         Self::from_exprs(desc.acceptors.clone(), learner_names, quorums, edges)
     }

@@ -73,7 +73,8 @@ pub(crate) fn find_split(
     {
         collect_leaves(e, &mut leaves);
     }
-    let group = groups(graph.num_acceptors(), &leaves);
+    let supports: Vec<AcceptorSet> = leaves.iter().map(|l| l.support()).collect();
+    let group = groups(graph.num_acceptors(), &supports);
     let classes = order_by_group(classes, &group);
     let mut finished_after = vec![AcceptorSet::EMPTY; classes.len()];
     let mut placed = AcceptorSet::EMPTY;
@@ -133,6 +134,7 @@ pub(crate) fn find_split(
                 p
             })
             .collect(),
+        supports,
         leaves,
         finished_after,
         seen: std::collections::HashSet::new(),
@@ -169,7 +171,7 @@ fn collect_leaves<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
 }
 
 /// Group number per acceptor: acceptors read by a common leaf share one.
-fn groups(n: usize, leaves: &[&Expr]) -> Vec<usize> {
+fn groups(n: usize, supports: &[AcceptorSet]) -> Vec<usize> {
     let mut parent: Vec<usize> = (0..n).collect();
     fn root(parent: &mut [usize], mut x: usize) -> usize {
         while parent[x] != x {
@@ -178,8 +180,8 @@ fn groups(n: usize, leaves: &[&Expr]) -> Vec<usize> {
         }
         x
     }
-    for leaf in leaves {
-        let mut members = leaf.support().iter().map(AcceptorId::index);
+    for support in supports {
+        let mut members = support.iter().map(AcceptorId::index);
         if let Some(first) = members.next() {
             for m in members {
                 let (r1, r2) = (root(&mut parent, first), root(&mut parent, m));
@@ -232,8 +234,9 @@ struct Searcher<'g, 'b> {
     prefixes: Vec<Vec<AcceptorSet>>,
     /// Per class starting a weighted group: the group's placements.
     plans: Vec<Option<Plan>>,
-    /// The leaves the predicates read.
+    /// The leaves the predicates read, and the acceptors each reads.
     leaves: Vec<&'g Expr>,
+    supports: Vec<AcceptorSet>,
     /// Per class: the acceptors of the groups finished once it is placed
     /// (empty while its group goes on).
     finished_after: Vec<AcceptorSet>,
@@ -355,8 +358,8 @@ impl Searcher<'_, '_> {
         let mut bits = vec![0u64; (3 * self.leaves.len()).div_ceil(64)];
         let mut cost = 1u64;
         let mut i = 0usize;
-        for leaf in &self.leaves {
-            if !leaf.support().is_subset(done) {
+        for (leaf, support) in self.leaves.iter().zip(&self.supports) {
+            if !support.is_subset(done) {
                 continue;
             }
             cost += leaf.size() as u64;

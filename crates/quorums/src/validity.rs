@@ -151,14 +151,14 @@ impl LearnerGraph {
     pub fn check_quorum_intersection(&self, budget: u64) -> Vec<Violation> {
         let mut out = Vec::new();
         let mut budget = budget;
-        let mut classes = None;
+        let mut classes_once = None;
         for a in self.learner_ids() {
             for b in self.learner_ids().filter(|b| *b >= a) {
                 if let Some(found) = self.enumerated_intersection(a, b) {
                     out.extend(found);
                     continue;
                 }
-                let classes = classes.get_or_insert_with(|| classes_of(self));
+                let classes = classes_once.get_or_insert_with(|| classes(self));
                 match find_split(self, classes, a, b, &mut budget) {
                     Search::Holds => {}
                     Search::Fails(split) => out.push(self.explain(a, b, *split)),
@@ -183,7 +183,7 @@ impl LearnerGraph {
         budget: u64,
     ) -> Result<Option<Violation>, ()> {
         let mut budget = budget;
-        match find_split(self, &classes_of(self), a, b, &mut budget) {
+        match find_split(self, &classes(self), a, b, &mut budget) {
             Search::Holds => Ok(None),
             Search::Fails(split) => Ok(Some(self.explain(a, b, *split))),
             Search::OutOfBudget => Err(()),
@@ -243,10 +243,6 @@ impl LearnerGraph {
         self.learner_ids()
             .flat_map(move |a| self.learner_ids().map(move |b| (a, b)))
     }
-}
-
-fn classes_of(graph: &LearnerGraph) -> Vec<Vec<crate::ids::AcceptorId>> {
-    classes(graph)
 }
 
 /// Membership of `s` in the upward closure of the minimal sets `family`.
