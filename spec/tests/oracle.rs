@@ -1048,6 +1048,19 @@ fn run_case(
     Ok(g.stats)
 }
 
+/// [`run_case`] on the oracle graph with this index.
+fn run_on_graph(
+    graph_index: usize,
+    byz_count: usize,
+    seed: u64,
+    steps: usize,
+    mode: Mode,
+) -> Result<Stats, TestCaseError> {
+    let graphs = oracle_graphs();
+    let (_, graph) = &graphs[graph_index % graphs.len()];
+    run_case(&Arc::new(graph.clone()), byz_count, seed, steps, mode)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: cases(DEFAULT_CASES),
@@ -1060,15 +1073,12 @@ proptest! {
     /// for the same class of reason), and every derived fact agrees.
     #[test]
     fn spec_agrees_with_store(
-        graph_index in 0..4usize,
+        graph_index in 0..oracle_graphs().len(),
         byz_count in 0..=2usize,
         seed in any::<u64>(),
         steps in 1..=max_steps(),
     ) {
-        let graphs = oracle_graphs();
-        let (_, graph) = &graphs[graph_index % graphs.len()];
-        let graph = Arc::new(graph.clone());
-        run_case(&graph, byz_count, seed, steps, Mode::Random)?;
+        run_on_graph(graph_index, byz_count, seed, steps, Mode::Random)?;
     }
 }
 
@@ -1087,15 +1097,12 @@ proptest! {
     /// caught.
     #[test]
     fn spec_agrees_with_store_on_wide_forks(
-        graph_index in 0..4usize,
+        graph_index in 0..oracle_graphs().len(),
         byz_count in 1..=2usize,
         seed in any::<u64>(),
         steps in 1..=max_steps(),
     ) {
-        let graphs = oracle_graphs();
-        let (_, graph) = &graphs[graph_index % graphs.len()];
-        let graph = Arc::new(graph.clone());
-        run_case(&graph, byz_count, seed, steps, Mode::WideFork)?;
+        run_on_graph(graph_index, byz_count, seed, steps, Mode::WideFork)?;
     }
 }
 
