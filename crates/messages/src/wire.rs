@@ -139,7 +139,9 @@ pub fn from_proto(pb: pb::ConsensusMessage, limits: &Limits) -> Result<Message, 
             Message::proposal_checked(ballot, Bytes::from(p.value), signed)
                 .ok_or(DecodeError::ValueHashMismatch)
         }
-        pb::consensus_message::Kind::Want(_) => Err(DecodeError::NotAMessage),
+        pb::consensus_message::Kind::Want(_) | pb::consensus_message::Kind::Have(_) => {
+            Err(DecodeError::NotAMessage)
+        }
         pb::consensus_message::Kind::Signed(s) => {
             if s.refs.len() > limits.max_refs {
                 return Err(DecodeError::TooManyRefs {

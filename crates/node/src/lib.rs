@@ -9,15 +9,25 @@
 //! jittered exponential backoff, so start order does not matter.
 //!
 //! One task owns each state machine and receives everything through one
-//! bounded inbox (readers wait when it is full: backpressure onto TCP). On
-//! every new stream, in either direction, the node first replays what it has
-//! (an acceptor: every message in its store, in causal order; a proposer: its
-//! latest 1a) and then forwards live messages, so late joiners catch up.
+//! bounded inbox (readers wait when it is full: backpressure onto TCP).
+//!
+//! **Dissemination.** An acceptor sends its own messages on every stream
+//! and relays nothing else; a proposer sends its 1as (and its latest 1a
+//! first on every new stream). Everything else travels by difference
+//! (`src/history.rs` has the argument): each end of a stream
+//! summarises what it holds (`Have`: per signer or proposer, a count and a
+//! digest) when the stream opens and whenever its holdings changed, at
+//! most every [`NetConfig::summary_interval`], and the other end sends what
+//! it lacks, in causal order, from its stream task rather than its role
+//! task. So what one safe acceptor accepted still reaches every safe acceptor
+//! and learner (digest §2), a late joiner or a reconnecting peer gets only
+//! what it missed, and an honest ballot costs O(n²) deliveries instead of
+//! O(n³). References still missing are fetched by id ([`fetch`]).
 //!
 //! **Drop policy.** Each stream has a bounded outbound queue
 //! ([`NetConfig::peer_queue`]). The owning task never waits on it: when a
 //! peer's queue is full, that connection is dropped; the peer (or this node)
-//! reconnects and receives the full replay, so nothing is lost for good.
+//! reconnects and catches up by difference, so nothing is lost for good.
 //!
 //! **Persistence.** An acceptor keeps its log in a data directory
 //! ([`acceptor_log`], `docs/reliability.md`): every accepted message and every
@@ -35,6 +45,7 @@ pub mod acceptor_log;
 pub mod chaos;
 pub mod cli;
 pub mod fetch;
+mod history;
 pub mod local;
 pub mod metrics;
 mod net;

@@ -2,6 +2,7 @@
 //! of outbound queues owned by a role task.
 
 use crate::fetch::{FetchLimits, MAX_WANT_IDS, PeerId};
+use crate::history::{Exchange, History};
 use crate::metrics::Metrics;
 use crate::pace::{Bucket, Rate};
 use crate::rpc::acceptor_client::AcceptorClient;
@@ -17,8 +18,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
-use tokio_stream::wrappers::ReceiverStream;
+use tokio::sync::{Notify, mpsc, oneshot};
 use tonic::transport::{ClientTlsConfig, Endpoint};
 use tonic::{Request, Response, Status, Streaming};
 use tracing::{debug, info, warn};
@@ -56,10 +56,14 @@ pub struct NetConfig {
     /// Messages per second on a proposer's stream (it sends only 1as).
     pub proposer_messages: Rate,
     /// New streams one member (or, with `--insecure`, one IP address) may
-    /// open per second: each costs this node a replay of its history.
+    /// open per second: each costs this node a summary and the difference.
     pub stream_opens: Rate,
     /// Fetching missing references.
     pub fetch: FetchLimits,
+    /// How often a stream may carry this node's summary of what it holds
+    /// (sent only when it changed, or the peer's did): the longest a message
+    /// one end holds and the other lacks waits, besides the round trip.
+    pub summary_interval: Duration,
 }
 
 impl Default for NetConfig {
@@ -67,7 +71,7 @@ impl Default for NetConfig {
     /// handshake timeouts; a ping every 10 s, 20 s to answer; per stream
     /// 20,000 messages and 64 MiB per second (a proposer's: 100 messages);
     /// 8 new streams per member at once, then one per 2 s; fetches as
-    /// [`FetchLimits::default`].
+    /// [`FetchLimits::default`]; a summary at most every 250 ms.
     fn default() -> Self {
         Self {
             backoff_initial: Duration::from_millis(100),
@@ -88,6 +92,7 @@ impl Default for NetConfig {
                 burst: 8.0,
             },
             fetch: FetchLimits::default(),
+            summary_interval: Duration::from_millis(250),
         }
     }
 }
@@ -103,14 +108,8 @@ pub(crate) enum Event {
         /// The message.
         message: Message,
     },
-    /// A stream asks for messages by id (at most [`MAX_WANT_IDS`]).
-    Want {
-        /// The stream, to answer on.
-        from: PeerId,
-        /// The ids.
-        ids: Vec<MessageId>,
-    },
-    /// A new stream: reply with the replay, then keep the peer.
+    /// A new stream: reply with what to send first, then keep the peer for
+    /// live messages.
     Peer(Registration),
 }
 
@@ -141,7 +140,7 @@ pub(crate) struct Registration {
     id: PeerId,
     tx: mpsc::Sender<Outbound>,
     kill: oneshot::Sender<()>,
-    replay: oneshot::Sender<Vec<Message>>,
+    initial: oneshot::Sender<Vec<Message>>,
     label: String,
 }
 
@@ -160,9 +159,9 @@ pub(crate) struct Hub {
 }
 
 impl Hub {
-    /// Sends the replay and keeps the peer for live messages.
-    pub(crate) fn add(&mut self, reg: Registration, replay: Vec<Message>) {
-        if reg.replay.send(replay).is_ok() {
+    /// Sends `initial` first and keeps the peer for live messages.
+    pub(crate) fn add(&mut self, reg: Registration, initial: Vec<Message>) {
+        if reg.initial.send(initial).is_ok() {
             self.peers.push(Peer {
                 id: reg.id,
                 tx: reg.tx,
@@ -215,7 +214,7 @@ impl Hub {
                 true
             }
             Err(mpsc::error::TrySendError::Full(_)) => {
-                warn!(peer = %p.label, "outbound queue full: dropping the connection (the peer gets a full replay on reconnect)");
+                warn!(peer = %p.label, "outbound queue full: dropping the connection (the peer catches up on reconnect)");
                 false
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {
@@ -226,16 +225,59 @@ impl Hub {
     }
 }
 
+/// What a node shows its peers: its history, and whether it sends from it
+/// (acceptors do; learners and proposers serve no one).
+#[derive(Clone)]
+pub(crate) struct Shows {
+    pub(crate) history: Arc<History>,
+    pub(crate) serves: bool,
+}
+
+impl std::fmt::Debug for Shows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shows")
+            .field("held", &self.history.len())
+            .field("serves", &self.serves)
+            .finish()
+    }
+}
+
+/// One stream's exchange of summaries, shared by its two sides.
+#[derive(Clone)]
+struct Link {
+    exchange: Arc<Mutex<Exchange>>,
+    /// Wakes the writing side when the reading side planned something.
+    wake: Arc<Notify>,
+}
+
+impl Link {
+    fn new() -> Self {
+        Self {
+            exchange: Arc::new(Mutex::new(Exchange::default())),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Exchange) -> R) -> R {
+        let mut e = self
+            .exchange
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut e)
+    }
+}
+
 /// A stream registered with its role task.
 struct Registered {
     id: PeerId,
     rx: mpsc::Receiver<Outbound>,
     kill: oneshot::Receiver<()>,
-    replay: Vec<Message>,
+    initial: Vec<Message>,
+    link: Link,
 }
 
 /// Registers a new stream with the role task; returns its id, the live
-/// queue, the kill signal and the replay.
+/// queue, the kill signal, what to send first and the stream's link.
 async fn register(
     events: &mpsc::Sender<Event>,
     net: &NetConfig,
@@ -243,32 +285,102 @@ async fn register(
 ) -> Option<Registered> {
     let (tx, rx) = mpsc::channel(net.peer_queue);
     let (kill, kill_rx) = oneshot::channel();
-    let (replay, replay_rx) = oneshot::channel();
+    let (initial, initial_rx) = oneshot::channel();
     let id = PeerId(NEXT_PEER.fetch_add(1, Ordering::Relaxed));
     let reg = Registration {
         id,
         tx,
         kill,
-        replay,
+        initial,
         label,
     };
     events.send(Event::Peer(reg)).await.ok()?;
-    let replay = replay_rx.await.ok()?;
+    let initial = initial_rx.await.ok()?;
     Some(Registered {
         id,
         rx,
         kill: kill_rx,
-        replay,
+        initial,
+        link: Link::new(),
     })
 }
 
+/// Messages taken from the history per batch.
+const BATCH: usize = 64;
+
+/// The writing side of a stream: live messages from the role task first,
+/// then what the peer lacks (asked for by id, or found by difference), and
+/// this node's summary when due.
+struct Writer {
+    queued: std::collections::VecDeque<pb::ConsensusMessage>,
+    live: mpsc::Receiver<Outbound>,
+    link: Link,
+    shows: Shows,
+    tick: tokio::time::Interval,
+    summary_due: bool,
+}
+
+impl Writer {
+    async fn next(&mut self) -> Option<pb::ConsensusMessage> {
+        loop {
+            if let Some(m) = self.queued.pop_front() {
+                return Some(m);
+            }
+            match self.live.try_recv() {
+                Ok(o) => return Some(o.to_proto()),
+                Err(mpsc::error::TryRecvError::Disconnected) => return None,
+                Err(mpsc::error::TryRecvError::Empty) => {}
+            }
+            let history = &self.shows.history;
+            let (batch, more) = self.link.with(|e| {
+                let batch = e.next_batch(history, BATCH);
+                (batch, e.has_work())
+            });
+            if !batch.is_empty() || more {
+                self.queued.extend(batch.iter().map(wire::to_proto));
+                continue;
+            }
+            if self.summary_due {
+                self.summary_due = false;
+                let (have, len) = history.summary();
+                if self.link.with(|e| e.summary_due(len)) {
+                    self.link.with(|e| e.summarised(len));
+                    return Some(pb::ConsensusMessage {
+                        kind: Some(pb::consensus_message::Kind::Have(have)),
+                    });
+                }
+            }
+            tokio::select! {
+                o = self.live.recv() => return o.map(|o| o.to_proto()),
+                () = self.link.wake.notified() => {}
+                _ = self.tick.tick() => self.summary_due = true,
+            }
+        }
+    }
+}
+
 fn outbound(
-    replay: Vec<Message>,
-    rx: mpsc::Receiver<Outbound>,
+    reg_initial: Vec<Message>,
+    live: mpsc::Receiver<Outbound>,
+    link: Link,
+    shows: Shows,
+    net: &NetConfig,
 ) -> impl futures_util::Stream<Item = pb::ConsensusMessage> + Send + 'static {
-    futures_util::stream::iter(replay.into_iter().map(Outbound::Message))
-        .chain(ReceiverStream::new(rx))
-        .map(|o| o.to_proto())
+    let mut tick = tokio::time::interval(net.summary_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let writer = Writer {
+        queued: reg_initial.iter().map(wire::to_proto).collect(),
+        live,
+        link,
+        shows,
+        tick,
+        // The first summary goes out at once.
+        summary_due: true,
+    };
+    futures_util::stream::unfold(writer, |mut w| async move {
+        let m = w.next().await?;
+        Some((m, w))
+    })
 }
 
 /// What an acceptor takes from a stream, by who authenticated on it.
@@ -304,6 +416,8 @@ pub(crate) struct Inbound<'a> {
     pub(crate) takes: Takes,
     pub(crate) events: &'a mpsc::Sender<Event>,
     pub(crate) net: &'a NetConfig,
+    shows: &'a Shows,
+    link: &'a Link,
 }
 
 /// Reads a stream into the inbox until it ends, fails, or is killed, taking
@@ -322,6 +436,8 @@ async fn pump(
         takes,
         events,
         net,
+        shows,
+        link,
     } = me;
     let mut refused = 0u64;
     let mut messages = Bucket::new(match takes {
@@ -348,7 +464,19 @@ async fn pump(
                     .filter_map(|b| Hash32::from_slice(b).map(MessageId))
                     .collect();
                 messages.take(ids.len() as f64).await;
-                Event::Want { from, ids }
+                if shows.serves {
+                    link.with(|e| e.on_want(&ids, &shows.history));
+                    link.wake.notify_one();
+                }
+                continue;
+            }
+            Some(pb::consensus_message::Kind::Have(have)) => {
+                // A summary costs work in its number of entries.
+                let entries = have.acceptors.len() + have.proposers.len();
+                messages.take(1.0 + entries as f64 / 64.0).await;
+                link.with(|e| e.on_have(&have, &shows.history, shows.serves));
+                link.wake.notify_one();
+                continue;
             }
             _ => match wire::from_proto(pb, &net.limits) {
                 Ok(m) if !takes.admits(&m) => {
@@ -407,6 +535,8 @@ pub(crate) struct Service {
     pub(crate) net: NetConfig,
     pub(crate) cluster: Arc<Cluster>,
     pub(crate) metrics: Metrics,
+    /// What this node shows its peers.
+    pub(crate) shows: Shows,
     /// New-stream allowance per member (or IP address, insecure).
     pub(crate) opens: Mutex<HashMap<String, Bucket>>,
 }
@@ -422,12 +552,14 @@ impl Service {
         net: NetConfig,
         cluster: Arc<Cluster>,
         metrics: Metrics,
+        shows: Shows,
     ) -> Self {
         Self {
             events,
             net,
             cluster,
             metrics,
+            shows,
             opens: Mutex::new(HashMap::new()),
         }
     }
@@ -521,11 +653,13 @@ impl acceptor_server::Acceptor for Service {
         let reg = register(&self.events, &self.net, label.clone())
             .await
             .ok_or_else(|| Status::unavailable("node is shutting down"))?;
-        debug!(peer = %label, replay = reg.replay.len(), "stream opened");
+        debug!(peer = %label, "stream opened");
         let events = self.events.clone();
         let net = self.net;
         let from = reg.id;
         let metrics = self.metrics.clone();
+        let shows = self.shows.clone();
+        let link = reg.link.clone();
         // When the peer's side fails (undecodable or oversized input), this
         // side ends too, with the reason as its status (tonic ends a
         // response at its first error): a stream that no longer reads is
@@ -539,6 +673,8 @@ impl acceptor_server::Acceptor for Service {
                 takes,
                 events: &events,
                 net: &net,
+                shows: &shows,
+                link: &link,
             };
             let status = match pump(inbound, reg.kill, me).await {
                 Ok(()) => Status::ok("stream ended"),
@@ -559,7 +695,7 @@ impl acceptor_server::Acceptor for Service {
                 _ => None,
             }
         });
-        let out = outbound(reg.replay, reg.rx).map(Ok);
+        let out = outbound(reg.initial, reg.rx, reg.link, self.shows.clone(), &net).map(Ok);
         Ok(Response::new(Box::pin(futures_util::stream::select(
             out, end,
         ))))
@@ -578,6 +714,8 @@ pub(crate) struct Dial {
     pub(crate) claim: String,
     /// Where refusals are counted.
     pub(crate) metrics: Metrics,
+    /// What this node shows the acceptor.
+    pub(crate) shows: Shows,
 }
 
 fn endpoint(dial: &Dial, net: &NetConfig) -> Result<Endpoint, String> {
@@ -662,7 +800,14 @@ pub(crate) async fn connector(dial: Dial, events: mpsc::Sender<Event>, net: NetC
             let Some(reg) = register(&events, &net, addr.clone()).await else {
                 return Ok(None);
             };
-            let mut request = Request::new(outbound(reg.replay, reg.rx));
+            let out = outbound(
+                reg.initial,
+                reg.rx,
+                reg.link.clone(),
+                dial.shows.clone(),
+                &net,
+            );
+            let mut request = Request::new(out);
             request.metadata_mut().insert(MEMBER_HEADER, claim.clone());
             let response = client.exchange(request).await.map_err(|s| {
                 let cause = std::error::Error::source(&s).map(chain);
@@ -679,11 +824,11 @@ pub(crate) async fn connector(dial: Dial, events: mpsc::Sender<Event>, net: NetC
                 }
             })?;
             info!(peer = %addr, "connected");
-            Ok::<_, String>(Some((response.into_inner(), reg.kill, reg.id)))
+            Ok::<_, String>(Some((response.into_inner(), reg.kill, reg.id, reg.link)))
         }
         .await;
         match connected {
-            Ok(Some((inbound, kill, from))) => {
+            Ok(Some((inbound, kill, from, link))) => {
                 failures = 0;
                 last_warned.clear();
                 backoff = net.backoff_initial;
@@ -694,6 +839,8 @@ pub(crate) async fn connector(dial: Dial, events: mpsc::Sender<Event>, net: NetC
                     takes: Takes::Everything,
                     events: &events,
                     net: &net,
+                    shows: &dial.shows,
+                    link: &link,
                 };
                 match pump(inbound, kill, me).await {
                     Ok(()) => info!(peer = %addr, "disconnected"),

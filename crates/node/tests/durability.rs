@@ -74,8 +74,10 @@ async fn a_failed_sync_stops_the_acceptor_before_it_sends() {
     let listener = hetpaxos_node::bind(setup.address()).await.unwrap();
     let mut a = serve_acceptor(opened, listener, net()).unwrap();
 
-    // Watch everything A sends on a stream of its own.
+    // Watch everything A sends on a stream of its own, and B's likewise
+    // (the control: the watcher sees B's own messages).
     let (seen, watcher) = common::watch(&local.cluster, local.learner.key(), 0);
+    let (seen_b, watcher_b) = common::watch(&local.cluster, local.learner.key(), 1);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (_learner, mut events) = spawn_learner(&local.learner, net()).unwrap();
     let _proposer = spawn_proposer(
@@ -94,11 +96,18 @@ async fn a_failed_sync_stops_the_acceptor_before_it_sends() {
         .await
         .expect("B, C and D did not decide");
     assert!(matches!(decided, Some(LearnerEvent::Decided(_))));
+    let b = local.setups[1].id;
+    let mut b_signed = false;
+    for _ in 0..50 {
+        b_signed = seen_b.lock().unwrap().iter().any(|m| m.signer() == Some(b));
+        if b_signed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(b_signed, "the watcher of B saw none of B's own messages");
+    watcher_b.abort();
     let seen = seen.lock().unwrap().clone();
-    assert!(
-        !seen.is_empty(),
-        "the watcher saw nothing at all (A relays the 1a)"
-    );
     let me = setup.id;
     assert!(
         seen.iter().all(|m| m.signer() != Some(me)),

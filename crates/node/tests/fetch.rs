@@ -1,8 +1,9 @@
 //! Fetch by id against a real acceptor process, through the hostile peer's
 //! own transport (`hostile/raw.rs`), as acceptor D:
-//! - A asks the sender for a reference it lacks, and accepts (and relays)
-//!   the waiting message only once it is answered;
-//! - A answers a request for a message it holds.
+//! - A asks the sender for a reference it lacks, and accepts the waiting
+//!   message only once it is answered;
+//! - A answers a summary of what a peer holds with what the peer lacks
+//!   (catch-up by difference), and a request for a message it holds.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
@@ -48,6 +49,13 @@ fn wanted(s: &raw::Stream) -> Vec<MessageId> {
         .flatten()
         .filter_map(|b| hetpaxos_messages::Hash32::from_slice(&b).map(MessageId))
         .collect()
+}
+
+/// A summary saying the sender holds nothing.
+fn holds_nothing() -> pb::ConsensusMessage {
+    pb::ConsensusMessage {
+        kind: Some(pb::consensus_message::Kind::Have(pb::Have::default())),
+    }
 }
 
 async fn until(what: impl Fn() -> bool, within: Duration) -> bool {
@@ -101,16 +109,31 @@ async fn an_acceptor_fetches_what_it_lacks_and_answers_what_it_has() {
         until(|| wanted(&s).contains(&m1.id()), Duration::from_secs(10)).await,
         "A never asked for the missing reference"
     );
-    assert!(received(&s, p.id()), "A did not relay the 1a");
-    assert!(!received(&s, m2.id()), "A relayed m2 without its reference");
-
-    // Answered, both are accepted and relayed (the positive control).
-    s.message(&wire::to_proto(&m1)).await.unwrap();
+    // Told that we hold nothing, A sends what it accepted: the 1as, not m2.
+    s.message(&holds_nothing()).await.unwrap();
     s.flush().await.unwrap();
     assert!(
-        until(|| received(&s, m2.id()), Duration::from_secs(10)).await,
-        "A never accepted m2 after its reference arrived"
+        until(|| received(&s, p2.id()), Duration::from_secs(10)).await,
+        "A did not answer the summary with the 1as it holds"
     );
+    assert!(received(&s, p.id()));
+    assert!(!received(&s, m2.id()), "A accepted m2 without its reference");
+
+    // Answered, both are accepted (the positive control): the next summary
+    // gets them, once each.
+    s.message(&wire::to_proto(&m1)).await.unwrap();
+    s.flush().await.unwrap();
+    let mut got = false;
+    for _ in 0..50 {
+        s.message(&holds_nothing()).await.unwrap();
+        s.flush().await.unwrap();
+        if until(|| received(&s, m2.id()), Duration::from_millis(200)).await {
+            got = true;
+            break;
+        }
+    }
+    assert!(got, "A never accepted m2 after its reference arrived");
+    assert_eq!(copies(&s, p.id()), 1, "a 1a was sent twice on one stream");
 
     // A answers a request for a message it holds, and ignores unknown ids.
     let mut asker = raw::open(a.address(), d.key()).await.unwrap();
@@ -124,8 +147,10 @@ async fn an_acceptor_fetches_what_it_lacks_and_answers_what_it_has() {
             ],
         })),
     };
-    // The replay on a new stream already holds everything A has: count the
-    // copies of m1 before and after asking.
+    // Catch-up on a new stream sends everything A has: count the copies of
+    // m1 before and after asking.
+    asker.message(&holds_nothing()).await.unwrap();
+    asker.flush().await.unwrap();
     assert!(until(|| copies(&asker, m1.id()) == 1, Duration::from_secs(10)).await);
     asker.message(&want).await.unwrap();
     asker.flush().await.unwrap();

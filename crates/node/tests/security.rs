@@ -223,7 +223,7 @@ async fn unsigned_and_non_proposer_1as_are_refused() {
 /// A configured proposer that floods every acceptor with 1as at "now" (one
 /// per millisecond, rising timestamps) does not keep the cluster from
 /// deciding while another proposer proposes; acceptors join few of its
-/// ballots (one per 50 ms each), though they take and relay them all.
+/// ballots (one per 50 ms each), though they take them all.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flooding_proposer_does_not_stop_decisions() {
     let mut local = LocalCluster::bind(&homogeneous(4, 1).unwrap())
@@ -296,7 +296,7 @@ async fn a_flooding_proposer_does_not_stop_decisions() {
         .filter(|r| flood_ids.contains(r))
         .collect();
     eprintln!(
-        "{} flooding 1as relayed by A, {} joined",
+        "{} flooding 1as held by A, {} joined",
         flood_ids.len(),
         joined.len()
     );

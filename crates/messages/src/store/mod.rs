@@ -153,6 +153,17 @@ impl MessageStore {
         self.nodes.iter().map(|n| &n.message)
     }
 
+    /// Accepted messages from position `from` of the acceptance order on
+    /// (none if `from` is past the end): what was accepted since the store
+    /// held `from` messages.
+    pub fn messages_from(&self, from: usize) -> impl Iterator<Item = &Message> {
+        self.nodes
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .map(|n| &n.message)
+    }
+
     /// The facts of an accepted message.
     pub fn facts(&self, id: &MessageId) -> Option<Facts<'_>> {
         self.index_of(id).map(|i| self.facts_at(i))

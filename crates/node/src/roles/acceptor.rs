@@ -8,11 +8,11 @@
 //! to the operating system after every batch, synced only with an own
 //! message.
 
-use super::{NodeHandle, connectors, deadline, identity, now_nanos, sleep_until};
+use super::{NodeHandle, connectors, deadline, identity, now_nanos, shows, sleep_until};
 use crate::acceptor_log::{AcceptorLog, LogError, Storage};
 use crate::fetch::{Asks, Fetcher};
 use crate::metrics::Metrics;
-use crate::net::{Event, Hub, NetConfig, Outbound, Service};
+use crate::net::{Event, Hub, NetConfig, Service, Shows};
 use crate::pace::LogThrottle;
 use crate::rpc::acceptor_server::AcceptorServer;
 use crate::tls;
@@ -215,12 +215,15 @@ pub fn serve_acceptor_metered(
     };
     let (events, inbox) = mpsc::channel(net.inbox);
     let (shutdown, shutdown_rx) = oneshot::channel();
+    let shows = shows(cluster, true);
     let role = tokio::spawn(run(
         Role {
             name: setup.name.clone(),
             acceptor,
             log,
             hub: Hub::default(),
+            shows: shows.clone(),
+            shown: 0,
             fetcher: Fetcher::new(net.fetch),
             metrics: metrics.clone(),
             asks: Asks::new(),
@@ -236,6 +239,7 @@ pub fn serve_acceptor_metered(
         net,
         Arc::new(cluster.clone()),
         metrics.clone(),
+        shows.clone(),
     ))
     .max_decoding_message_size(net.limits.max_encoded_bytes)
     .max_encoding_message_size(net.limits.max_encoded_bytes);
@@ -267,6 +271,7 @@ pub fn serve_acceptor_metered(
         &events,
         net,
         &metrics,
+        &shows,
     ));
     Ok(AcceptorHandle {
         role: Some(role),
@@ -281,6 +286,9 @@ struct Role {
     acceptor: Acceptor,
     log: AcceptorLog,
     hub: Hub,
+    /// What peers are shown, and how many of the store's messages it holds.
+    shows: Shows,
+    shown: usize,
     /// Missing references being fetched, and the requests to send next.
     fetcher: Fetcher,
     asks: Asks,
@@ -316,9 +324,10 @@ impl Io for NodeIo<'_> {
         r
     }
 
-    fn relay(&mut self, message: &Message) {
+    fn relay(&mut self, _message: &Message) {
+        // Others' messages reach peers by difference (crate::history), not
+        // on every stream.
         self.metrics.accepted.inc();
-        self.hub.broadcast(message);
     }
 
     fn send(&mut self, message: &Message) {
@@ -362,6 +371,8 @@ impl Role {
     /// Syncs and sends if own messages wait; otherwise hands received
     /// records to the operating system. Then fails if the acceptor halted.
     fn flush(&mut self) -> anyhow::Result<()> {
+        // What was received is shown before the sync; own messages after.
+        self.show();
         let (acceptor, mut io) = self.io();
         let synced = driver::flush(acceptor, &mut io)?;
         if !synced && self.log.has_buffered() {
@@ -371,14 +382,27 @@ impl Role {
             error!(acceptor = %self.name, "{halt}");
             anyhow::bail!("acceptor {} halted: {halt}", self.name);
         }
+        self.show();
         Ok(())
+    }
+
+    /// Shows peers what was accepted since the last call, up to the first
+    /// own message still waiting for durability (after a flush, none does).
+    fn show(&mut self) {
+        let acceptor = &self.acceptor;
+        let new: Vec<&Message> = acceptor
+            .store()
+            .messages_from(self.shown)
+            .take_while(|m| acceptor.sendable_message(&m.id()).is_some())
+            .collect();
+        self.shown += new.len();
+        self.shows.history.extend(new);
     }
 
     fn event(&mut self, ev: Event) -> Result<(), LogError> {
         match ev {
             Event::Peer(reg) => {
-                let replay: Vec<Message> = self.acceptor.sendable().cloned().collect();
-                self.hub.add(reg, replay);
+                self.hub.add(reg, Vec::new());
                 Ok(())
             }
             Event::Message { from, message } => {
@@ -387,17 +411,6 @@ impl Role {
                 let (store, pending) = (self.acceptor.store(), self.acceptor.pending());
                 self.fetcher
                     .received(&message, from, store, pending, &mut self.asks);
-                Ok(())
-            }
-            Event::Want { from, ids } => {
-                for id in ids {
-                    if let Some(m) = self.acceptor.sendable_message(&id) {
-                        let m = m.clone();
-                        if !self.hub.send_to(from, Outbound::Message(m)) {
-                            break;
-                        }
-                    }
-                }
                 Ok(())
             }
         }

@@ -1,6 +1,6 @@
 //! The learner role: every learner of the cluster, in one task.
 
-use super::{NodeHandle, connectors, identity};
+use super::{NodeHandle, connectors, identity, shows};
 use crate::fetch::{Asks, Fetcher};
 use crate::metrics::Metrics;
 use crate::net::{Event, Hub, NetConfig};
@@ -41,6 +41,8 @@ pub fn spawn_learner_metered(
     );
     let fetch_limits = net.fetch;
     let connector_metrics = metrics.clone();
+    let shows = shows(cluster, false);
+    let history = shows.history.clone();
     let role = tokio::spawn(async move {
         let mut hub = Hub::default();
         let mut fetcher = Fetcher::new(fetch_limits);
@@ -62,10 +64,10 @@ pub fn spawn_learner_metered(
             };
             match ev {
                 Event::Peer(reg) => hub.add(reg, Vec::new()),
-                // A learner serves no one.
-                Event::Want { .. } => {}
                 Event::Message { from, message } => {
                     let events = learner.receive(message.clone());
+                    // Shown to acceptors, so that they send what it lacks.
+                    history.extend(learner.store().messages_from(history.len()));
                     let (store, pending) = (learner.store(), learner.pending());
                     fetcher.received(&message, from, store, pending, &mut asks);
                     hub.send_asks(&mut asks);
@@ -105,6 +107,7 @@ pub fn spawn_learner_metered(
         &events,
         net,
         &connector_metrics,
+        &shows,
     ));
     Ok((NodeHandle { tasks }, reports))
 }

@@ -11,8 +11,9 @@ pub use acceptor::{
 pub use learner::{spawn_learner, spawn_learner_metered};
 pub use proposer::spawn_proposer;
 
+use crate::history::History;
 use crate::metrics::Metrics;
-use crate::net::{Dial, Event, NetConfig, connector, member_label};
+use crate::net::{Dial, Event, NetConfig, Shows, connector, member_label};
 use crate::tls::TlsIdentity;
 use ed25519_dalek::SigningKey;
 use hetpaxos_config::{Cluster, Member};
@@ -88,8 +89,21 @@ fn identity(key: &SigningKey, net: &NetConfig) -> anyhow::Result<Option<TlsIdent
     Ok(Some(TlsIdentity::new(key)?))
 }
 
+/// An empty history for `cluster`, shown to peers (and, if `serves`, sent
+/// from).
+fn shows(cluster: &Cluster, serves: bool) -> Shows {
+    Shows {
+        history: std::sync::Arc::new(History::new(
+            cluster.graph.num_acceptors(),
+            cluster.proposers.len(),
+        )),
+        serves,
+    }
+}
+
 /// Keeps a stream open to each acceptor whose index `dial` approves, as
-/// `me` with `identity`.
+/// `me` with `identity`, showing `shows`.
+#[allow(clippy::too_many_arguments)]
 fn connectors(
     cluster: &Cluster,
     me: &Member,
@@ -98,6 +112,7 @@ fn connectors(
     events: &mpsc::Sender<Event>,
     net: NetConfig,
     metrics: &Metrics,
+    shows: &Shows,
 ) -> Vec<JoinHandle<()>> {
     let claim = member_label(cluster, me);
     cluster
@@ -112,6 +127,7 @@ fn connectors(
                 tls: identity.map(|id| (id.clone(), cluster.keys[i].to_bytes())),
                 claim: claim.clone(),
                 metrics: metrics.clone(),
+                shows: shows.clone(),
             };
             tokio::spawn(connector(d, events.clone(), net))
         })

@@ -1,6 +1,6 @@
 //! The proposer role.
 
-use super::{NodeHandle, connectors, deadline, identity, now_nanos, sleep_until};
+use super::{NodeHandle, connectors, deadline, identity, now_nanos, shows, sleep_until};
 use crate::net::{Event, Hub, NetConfig};
 use hetpaxos_config::ClientSetup;
 use hetpaxos_learner::Decision;
@@ -38,6 +38,8 @@ pub fn spawn_proposer(
         value,
         config,
     );
+    let shows = shows(cluster, false);
+    let history = shows.history.clone();
     let role = tokio::spawn(async move {
         let mut hub = Hub::default();
         // The latest 1a, replayed to every new stream.
@@ -70,9 +72,12 @@ pub fn spawn_proposer(
                 ev = inbox.recv() => match ev {
                     None => return,
                     Some(Event::Peer(reg)) => hub.add(reg, latest.iter().cloned().collect()),
-                    Some(Event::Message { message, .. }) => effects = proposer.handle(PInput::Receive(message)),
-                    // A proposer serves no one.
-                    Some(Event::Want { .. }) => {}
+                    Some(Event::Message { message, .. }) => {
+                        effects = proposer.handle(PInput::Receive(message));
+                        // Shown to acceptors, so that they send what it lacks.
+                        let store = proposer.observer().store();
+                        history.extend(store.messages_from(history.len()));
+                    }
                 },
                 () = sleep_until(timer) => {
                     timer = None;
@@ -90,6 +95,7 @@ pub fn spawn_proposer(
         &events,
         net,
         &crate::metrics::Metrics::new(),
+        &shows,
     ));
     Ok((NodeHandle { tasks }, decisions))
 }

@@ -152,9 +152,10 @@ pub fn proposer_process_as(dir: &Path, name: &str, value: &str, extra: &[&str]) 
     )
 }
 
-/// Everything acceptor `acceptor` sends on a stream of its own, opened with
-/// `key` (a learner's, say): the messages so far, and the task collecting
-/// them (abort it when done).
+/// Everything acceptor `acceptor` holds and may send (its own messages
+/// once durable, and what it accepted), seen on a stream of its own opened
+/// with `key` (a learner's, say): the messages so far, and the task
+/// collecting them (abort it when done).
 pub fn watch(
     cluster: &hetpaxos_config::Cluster,
     key: &ed25519_dalek::SigningKey,
@@ -169,15 +170,20 @@ pub fn watch(
     let (cluster, key) = (cluster.clone(), key.clone());
     let task = tokio::spawn(async move {
         let mut client = tls_client(&cluster, &key, acceptor).await.unwrap();
-        let mut inbound = client
-            .exchange(futures_util::stream::pending())
-            .await
-            .unwrap()
-            .into_inner();
+        // Saying every 100 ms that it holds nothing, the watcher is sent
+        // everything the acceptor holds, each message once.
+        let holds_nothing = futures_util::stream::unfold((), |()| async {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let have = hetpaxos_proto::v1::consensus_message::Kind::Have(Default::default());
+            Some((hetpaxos_proto::v1::ConsensusMessage { kind: Some(have) }, ()))
+        });
+        let mut inbound = client.exchange(holds_nothing).await.unwrap().into_inner();
         let limits = hetpaxos_messages::Limits::default();
         while let Some(Ok(pb)) = inbound.next().await {
-            let m = hetpaxos_messages::wire::from_proto(pb, &limits).unwrap();
-            sink.lock().unwrap().push(m);
+            // (The acceptor's own summaries are not messages.)
+            if let Ok(m) = hetpaxos_messages::wire::from_proto(pb, &limits) {
+                sink.lock().unwrap().push(m);
+            }
         }
     });
     (seen, task)
