@@ -3,7 +3,13 @@
 //!
 //! It sends 1as with ballot `(timestamp input, SHA-256(value))` and retries with
 //! randomised exponential back-off, where both the clock reading and the random
-//! numbers are inputs. It watches the acceptors' messages through an embedded
+//! numbers are inputs. A ballot that is progressing is not pre-empted: when the
+//! back-off ends and acceptors not heard from before have sent messages of the
+//! current ballot since the timer was set, the timer is set again for the same
+//! delay instead of proposing (at most once per acceptor, so a Byzantine
+//! acceptor cannot hold a ballot open alone). So the wait adapts to how long a
+//! ballot takes: a large cluster, whose ballots take longer than the first
+//! back-off, is not kept pre-empting itself. It watches the acceptors' messages through an embedded
 //! [`Learner`] and
 //! - proposes the value of the highest-ballot 2a it has seen, if any, and its
 //!   own value otherwise (decision D9) — the Paxos rule that lets competing
@@ -17,7 +23,7 @@
 
 use hetpaxos_learner::{Decision, Learner, LearnerEvent};
 use hetpaxos_messages::{Ballot, Bytes, Message, PendingLimits, ProposalSigner, Verifier};
-use hetpaxos_quorums::LearnerGraph;
+use hetpaxos_quorums::{AcceptorSet, LearnerGraph};
 use std::sync::Arc;
 
 /// When the proposer stops.
@@ -111,6 +117,12 @@ pub struct Proposer {
     attempts: u32,
     started: bool,
     stopped: bool,
+    /// The ballot of the last 1a sent, and the delay its timer was set for.
+    current: Option<(Ballot, u64)>,
+    /// Acceptors heard from in the current ballot, in all and when the timer
+    /// was last set.
+    heard: AcceptorSet,
+    heard_when_set: usize,
 }
 
 impl std::fmt::Debug for Proposer {
@@ -144,6 +156,9 @@ impl Proposer {
             attempts: 0,
             started: false,
             stopped: false,
+            current: None,
+            heard: AcceptorSet::EMPTY,
+            heard_when_set: 0,
         }
     }
 
@@ -179,7 +194,16 @@ impl Proposer {
             }
             Input::Timer { now, random } => {
                 if self.started && !self.stopped {
-                    self.propose(now, random, &mut effects);
+                    match self.current {
+                        Some((_, delay)) if self.heard.len() > self.heard_when_set => {
+                            // Progress since the timer was set: wait again.
+                            self.heard_when_set = self.heard.len();
+                            effects.push(Effect::SetTimer {
+                                at: now.saturating_add(delay),
+                            });
+                        }
+                        _ => self.propose(now, random, &mut effects),
+                    }
                 }
             }
             Input::Receive(m) => self.observe(m, &mut effects),
@@ -191,11 +215,12 @@ impl Proposer {
         let timestamp = now.max(self.last_timestamp.saturating_add(1));
         self.last_timestamp = timestamp;
         let value = self.next_value().clone();
-        effects.push(Effect::Broadcast(Message::signed_proposal(
-            timestamp,
-            value,
-            &*self.signer,
-        )));
+        let proposal = Message::signed_proposal(timestamp, value, &*self.signer);
+        let ballot = proposal.as_proposal().map(|p| p.ballot());
+        // Its own 1a, so that the acceptors' answers are understood
+        // without waiting for it to come back.
+        self.observe(proposal.clone(), effects);
+        effects.push(Effect::Broadcast(proposal));
         let backoff = self
             .config
             .initial_backoff
@@ -206,6 +231,9 @@ impl Proposer {
         let half = backoff / 2;
         let delay = half + random % (backoff - half).max(1);
         self.attempts = self.attempts.saturating_add(1);
+        self.current = ballot.map(|b| (b, delay));
+        self.heard = AcceptorSet::EMPTY;
+        self.heard_when_set = 0;
         effects.push(Effect::SetTimer {
             at: now.saturating_add(delay),
         });
@@ -215,6 +243,13 @@ impl Proposer {
         for event in self.observer.receive(m) {
             match event {
                 LearnerEvent::Accepted(id) => {
+                    let store = self.observer.store();
+                    if let (Some((current, _)), Some(f)) = (self.current, store.facts(&id))
+                        && f.ballot() == current
+                        && let Some(signer) = store.get(&id).and_then(Message::signer)
+                    {
+                        self.heard.insert(signer);
+                    }
                     if let Some(f) = self.observer.store().facts(&id)
                         && !f.two_a_learners().is_empty()
                         && self.adopted.as_ref().is_none_or(|(b, _)| f.ballot() > *b)

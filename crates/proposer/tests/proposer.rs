@@ -122,3 +122,40 @@ fn proposals_are_signed_as_this_proposer() {
     let signed = m.as_proposal().unwrap().signed().expect("signed");
     assert_eq!(signed.proposer, ProposerId(3));
 }
+
+/// A ballot that progresses is not pre-empted: when the back-off ends after
+/// an acceptor not heard from before sent a message of the current ballot,
+/// the timer is set again for the same delay instead; more messages from an
+/// acceptor already heard from do not count, so the next timer proposes.
+#[test]
+fn a_progressing_ballot_is_not_pre_empted() {
+    let mut p = proposer(StopRule::Never);
+    let e = p.handle(Input::Start { now: 0, random: 0 });
+    let first = proposal(&e);
+    let delay = timer(&e);
+    let acc = |i| AcceptorId::new(i).unwrap();
+    let one_b = Unsigned::new(acc(0), [first.id()]).sign(&AbstractSigner(acc(0)));
+    p.handle(Input::Receive(one_b.clone()));
+
+    let e = p.handle(Input::Timer {
+        now: 1_000,
+        random: 0,
+    });
+    assert!(
+        !e.iter().any(|x| matches!(x, Effect::Broadcast(_))),
+        "pre-empted a ballot that progressed"
+    );
+    assert_eq!(timer(&e), 1_000 + delay, "the wait is the ballot's delay");
+    assert_eq!(p.attempts(), 1);
+
+    // Acceptor 0 again: no progress.
+    let again = Unsigned::new(acc(0), [one_b.id(), first.id()]).sign(&AbstractSigner(acc(0)));
+    p.handle(Input::Receive(again));
+    let e = p.handle(Input::Timer {
+        now: 2_000,
+        random: 0,
+    });
+    let second = proposal(&e);
+    assert!(second.as_proposal().unwrap().ballot() > first.as_proposal().unwrap().ballot());
+    assert_eq!(p.attempts(), 2);
+}
