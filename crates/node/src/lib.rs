@@ -42,6 +42,7 @@
 #![forbid(unsafe_code)]
 
 pub mod acceptor_log;
+pub mod bench;
 pub mod chaos;
 pub mod cli;
 pub mod fetch;
@@ -59,7 +60,7 @@ pub use net::NetConfig;
 pub use roles::{
     AcceptorHandle, NodeHandle, OpenedAcceptor, bind, now_nanos, open_acceptor, recover_acceptor,
     serve_acceptor, serve_acceptor_metered, spawn_learner, spawn_learner_metered, spawn_proposer,
-    start_acceptor,
+    spawn_proposer_metered, start_acceptor,
 };
 
 /// The gRPC service generated from `proto/hetpaxos.proto`.

@@ -3,8 +3,10 @@
 //! directory (temporary unless a root is given), so acceptors can be killed
 //! and restarted from their logs.
 
-use crate::{AcceptorHandle, NetConfig, Storage, start_acceptor};
+use crate::metrics::Metrics;
+use crate::{AcceptorHandle, NetConfig, Storage, open_acceptor, serve_acceptor_metered};
 use ed25519_dalek::SigningKey;
+use hetpaxos_acceptor::AcceptorLimits;
 use hetpaxos_config::{AcceptorSetup, ClientSetup, Cluster, GraphCheck, Role, check_names};
 use hetpaxos_config_gen::{cluster_config, fresh_key};
 use hetpaxos_quorums::GraphDescription;
@@ -161,6 +163,16 @@ impl LocalCluster {
     /// Starts acceptor `i` from its data directory (recovering what its log
     /// holds) on its port. No-op if it runs.
     pub async fn start(&mut self, i: usize, net: NetConfig) -> anyhow::Result<()> {
+        self.start_metered(i, net, Metrics::new()).await
+    }
+
+    /// [`LocalCluster::start`], reporting into `metrics`.
+    pub async fn start_metered(
+        &mut self,
+        i: usize,
+        net: NetConfig,
+        metrics: Metrics,
+    ) -> anyhow::Result<()> {
         if i >= self.len() || self.is_up(i) {
             return Ok(());
         }
@@ -169,7 +181,8 @@ impl LocalCluster {
             None => crate::bind(self.setups[i].address()).await?,
         };
         let storage = Storage::DataDir(self.data_dir(i));
-        self.acceptors[i] = Some(start_acceptor(&self.setups[i], &storage, listener, net)?);
+        let opened = open_acceptor(&self.setups[i], &storage, AcceptorLimits::default())?;
+        self.acceptors[i] = Some(serve_acceptor_metered(opened, listener, net, metrics)?);
         Ok(())
     }
 

@@ -62,6 +62,15 @@ pub struct Metrics {
     pub fsync_seconds: Histogram,
     /// Learners' decisions.
     pub decisions: Counter,
+    /// Consensus messages sent on streams (own, asked for, or by
+    /// difference).
+    pub sent_messages: Counter,
+    /// Their encoded bytes.
+    pub sent_bytes: Counter,
+    /// Summaries of holdings sent.
+    pub summaries: Counter,
+    /// Streams open (either direction).
+    pub streams: Gauge,
     registry: Arc<Registry>,
 }
 
@@ -86,6 +95,10 @@ impl Metrics {
             fetches: Family::default(),
             fsync_seconds,
             decisions: Counter::default(),
+            sent_messages: Counter::default(),
+            sent_bytes: Counter::default(),
+            summaries: Counter::default(),
+            streams: Gauge::default(),
             registry: Arc::new(Registry::default()),
         };
         let mut r = Registry::with_prefix("hetpaxos");
@@ -135,6 +148,22 @@ impl Metrics {
             m.fsync_seconds.clone(),
         );
         r.register("decisions", "Learners' decisions", m.decisions.clone());
+        r.register(
+            "sent_messages",
+            "Consensus messages sent on streams",
+            m.sent_messages.clone(),
+        );
+        r.register(
+            "sent_bytes",
+            "Encoded bytes of consensus messages sent on streams",
+            m.sent_bytes.clone(),
+        );
+        r.register(
+            "summaries",
+            "Summaries of holdings sent on streams",
+            m.summaries.clone(),
+        );
+        r.register("streams", "Streams open", m.streams.clone());
         Self {
             registry: Arc::new(r),
             ..m

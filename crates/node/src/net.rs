@@ -312,6 +312,7 @@ const BATCH: usize = 64;
 /// then what the peer lacks (asked for by id, or found by difference), and
 /// this node's summary when due.
 struct Writer {
+    metrics: Metrics,
     queued: std::collections::VecDeque<pb::ConsensusMessage>,
     live: mpsc::Receiver<Outbound>,
     link: Link,
@@ -320,8 +321,37 @@ struct Writer {
     summary_due: bool,
 }
 
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.metrics.streams.dec();
+    }
+}
+
 impl Writer {
+    /// Counts a consensus message (not a request or summary) as sent.
+    fn sent(&self, m: pb::ConsensusMessage) -> pb::ConsensusMessage {
+        use prost::Message as _;
+        match m.kind {
+            Some(
+                pb::consensus_message::Kind::Proposal(_) | pb::consensus_message::Kind::Signed(_),
+            ) => {
+                self.metrics.sent_messages.inc();
+                self.metrics.sent_bytes.inc_by(m.encoded_len() as u64);
+            }
+            Some(pb::consensus_message::Kind::Have(_)) => {
+                self.metrics.summaries.inc();
+            }
+            _ => {}
+        }
+        m
+    }
+
     async fn next(&mut self) -> Option<pb::ConsensusMessage> {
+        let m = self.next_item().await?;
+        Some(self.sent(m))
+    }
+
+    async fn next_item(&mut self) -> Option<pb::ConsensusMessage> {
         loop {
             if let Some(m) = self.queued.pop_front() {
                 return Some(m);
@@ -365,10 +395,13 @@ fn outbound(
     link: Link,
     shows: Shows,
     net: &NetConfig,
+    metrics: Metrics,
 ) -> impl futures_util::Stream<Item = pb::ConsensusMessage> + Send + 'static {
     let mut tick = tokio::time::interval(net.summary_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    metrics.streams.inc();
     let writer = Writer {
+        metrics,
         queued: reg_initial.iter().map(wire::to_proto).collect(),
         live,
         link,
@@ -695,7 +728,15 @@ impl acceptor_server::Acceptor for Service {
                 _ => None,
             }
         });
-        let out = outbound(reg.initial, reg.rx, reg.link, self.shows.clone(), &net).map(Ok);
+        let out = outbound(
+            reg.initial,
+            reg.rx,
+            reg.link,
+            self.shows.clone(),
+            &net,
+            self.metrics.clone(),
+        )
+        .map(Ok);
         Ok(Response::new(Box::pin(futures_util::stream::select(
             out, end,
         ))))
@@ -806,6 +847,7 @@ pub(crate) async fn connector(dial: Dial, events: mpsc::Sender<Event>, net: NetC
                 reg.link.clone(),
                 dial.shows.clone(),
                 &net,
+                dial.metrics.clone(),
             );
             let mut request = Request::new(out);
             request.metadata_mut().insert(MEMBER_HEADER, claim.clone());

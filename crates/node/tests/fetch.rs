@@ -117,7 +117,10 @@ async fn an_acceptor_fetches_what_it_lacks_and_answers_what_it_has() {
         "A did not answer the summary with the 1as it holds"
     );
     assert!(received(&s, p.id()));
-    assert!(!received(&s, m2.id()), "A accepted m2 without its reference");
+    assert!(
+        !received(&s, m2.id()),
+        "A accepted m2 without its reference"
+    );
 
     // Answered, both are accepted (the positive control): the next summary
     // gets them, once each.

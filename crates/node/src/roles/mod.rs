@@ -9,7 +9,7 @@ pub use acceptor::{
     serve_acceptor_metered, start_acceptor,
 };
 pub use learner::{spawn_learner, spawn_learner_metered};
-pub use proposer::spawn_proposer;
+pub use proposer::{spawn_proposer, spawn_proposer_metered};
 
 use crate::history::History;
 use crate::metrics::Metrics;

@@ -1,6 +1,7 @@
 //! The proposer role.
 
 use super::{NodeHandle, connectors, deadline, identity, now_nanos, shows, sleep_until};
+use crate::metrics::Metrics;
 use crate::net::{Event, Hub, NetConfig};
 use hetpaxos_config::ClientSetup;
 use hetpaxos_learner::Decision;
@@ -19,6 +20,19 @@ pub fn spawn_proposer(
     value: Vec<u8>,
     config: ProposerConfig,
     net: NetConfig,
+) -> anyhow::Result<(NodeHandle, mpsc::Receiver<Decision>)> {
+    spawn_proposer_metered(client, value, config, net, &Metrics::new(), None)
+}
+
+/// [`spawn_proposer`], reporting into `metrics`, and connecting at once but
+/// proposing only when `start` fires (or is dropped), if given.
+pub fn spawn_proposer_metered(
+    client: &ClientSetup,
+    value: Vec<u8>,
+    config: ProposerConfig,
+    net: NetConfig,
+    metrics: &Metrics,
+    start: Option<tokio::sync::oneshot::Receiver<()>>,
 ) -> anyhow::Result<(NodeHandle, mpsc::Receiver<Decision>)> {
     let Some(signer) = client.proposal_signer() else {
         anyhow::bail!(
@@ -45,6 +59,22 @@ pub fn spawn_proposer(
         // The latest 1a, replayed to every new stream.
         let mut latest: Option<Message> = None;
         let mut timer: Option<Instant> = None;
+        if let Some(start) = start {
+            // Streams registered meanwhile get the 1a live.
+            tokio::pin!(start);
+            loop {
+                tokio::select! {
+                    _ = &mut start => break,
+                    ev = inbox.recv() => match ev {
+                        None => return,
+                        Some(Event::Peer(reg)) => hub.add(reg, Vec::new()),
+                        Some(Event::Message { message, .. }) => {
+                            proposer.handle(PInput::Receive(message));
+                        }
+                    },
+                }
+            }
+        }
         let mut effects = proposer.handle(PInput::Start {
             now: now_nanos(),
             random: rand::random(),
@@ -94,7 +124,7 @@ pub fn spawn_proposer(
         |_| true,
         &events,
         net,
-        &crate::metrics::Metrics::new(),
+        metrics,
         &shows,
     ));
     Ok((NodeHandle { tasks }, decisions))

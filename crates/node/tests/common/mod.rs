@@ -175,7 +175,10 @@ pub fn watch(
         let holds_nothing = futures_util::stream::unfold((), |()| async {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             let have = hetpaxos_proto::v1::consensus_message::Kind::Have(Default::default());
-            Some((hetpaxos_proto::v1::ConsensusMessage { kind: Some(have) }, ()))
+            Some((
+                hetpaxos_proto::v1::ConsensusMessage { kind: Some(have) },
+                (),
+            ))
         });
         let mut inbound = client.exchange(holds_nothing).await.unwrap().into_inner();
         let limits = hetpaxos_messages::Limits::default();
