@@ -25,8 +25,8 @@ pub use ballot::Ballot;
 pub use bytes::Bytes;
 pub use crypto::{
     AbstractProposalSigner, AbstractSignatures, AbstractSigner, ClusterContext,
-    Ed25519ProposalSigner, Ed25519Signer, Ed25519Verifier, ProposalSigner, ProposerId, Signature,
-    SignatureError, Signer, Verifier, proposal_signing_payload, signing_payload,
+    Ed25519ProposalSigner, Ed25519Signer, Ed25519Verifier, PreVerified, ProposalSigner, ProposerId,
+    Signature, SignatureError, Signer, Verifier, proposal_signing_payload, signing_payload,
 };
 pub use hash::{Hash32, MessageId, ValueHash};
 pub use message::{

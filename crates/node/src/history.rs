@@ -162,6 +162,11 @@ impl History {
         self.read().all.len()
     }
 
+    /// Whether `id` is held.
+    pub(crate) fn contains(&self, id: &MessageId) -> bool {
+        self.read().index.contains_key(id)
+    }
+
     /// The held message `id`.
     pub(crate) fn get(&self, id: &MessageId) -> Option<Message> {
         let held = self.read();

@@ -11,7 +11,7 @@ use crate::tls::{PinnedServer, TlsIdentity};
 use crate::transport::PeerInfo;
 use futures_util::StreamExt as _;
 use hetpaxos_config::{Cluster, Member, Role};
-use hetpaxos_messages::{Hash32, Limits, Message, MessageId, ProposerId, wire};
+use hetpaxos_messages::{Hash32, Limits, Message, MessageId, ProposerId, Verifier, wire};
 use hetpaxos_proto::v1 as pb;
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -98,6 +98,9 @@ impl Default for NetConfig {
 }
 
 static NEXT_PEER: AtomicU64 = AtomicU64::new(1);
+
+/// Refused signatures are logged at most a few per second.
+static SIGNATURES: crate::pace::LogThrottle = crate::pace::LogThrottle::new();
 
 /// What a role task receives.
 pub(crate) enum Event {
@@ -231,6 +234,8 @@ impl Hub {
 pub(crate) struct Shows {
     pub(crate) history: Arc<History>,
     pub(crate) serves: bool,
+    /// Checks every received message before the role task sees it.
+    pub(crate) verifier: Arc<dyn Verifier>,
 }
 
 impl std::fmt::Debug for Shows {
@@ -526,6 +531,19 @@ async fn pump(
                     debug!(peer = %label, id = %m.id().0, "receive");
                     messages.take(1.0).await;
                     bytes.take(m.approx_bytes() as f64).await;
+                    if shows.history.contains(&m.id()) {
+                        // Already held: no need to check or hand it on.
+                        continue;
+                    }
+                    // Checked here, beside the role task, on this stream's
+                    // task (the runtime spreads streams over the cores).
+                    if let Err(e) = shows.verifier.verify(&m) {
+                        metrics.refuse("signature");
+                        if let Some(suppressed) = SIGNATURES.allow() {
+                            info!(peer = %label, id = %m.id().0, error = %e, suppressed, "refused a message: bad signature");
+                        }
+                        continue;
+                    }
                     Event::Message { from, message: m }
                 }
                 Err(e) => {

@@ -169,16 +169,32 @@ const BENCH: &str = env!("CARGO_BIN_EXE_hetpaxos-bench");
 fn bench_prints_one_json_object() {
     let out = run(BENCH, &["--acceptors", "4", "--rounds", "2", "--json"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(stdout.trim_end().lines().count(), 1, "{stdout}");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    for key in ["p50_ms", "p99_ms", "msgs_per_decision", "bytes_per_decision"] {
-        assert!(v[key].as_f64().is_some_and(|x| x > 0.0), "{key} in {stdout}");
+    for key in [
+        "p50_ms",
+        "p99_ms",
+        "msgs_per_decision",
+        "bytes_per_decision",
+    ] {
+        assert!(
+            v[key].as_f64().is_some_and(|x| x > 0.0),
+            "{key} in {stdout}"
+        );
     }
     let rounds = v["rounds"].as_array().unwrap();
     assert_eq!(rounds.len(), 2);
     assert!(rounds.iter().all(|r| r["ballots"].as_u64() >= Some(1)));
-    for bad in [["--acceptors", "0"], ["--rounds", "0"], ["--acceptors", "5000"]] {
+    for bad in [
+        ["--acceptors", "0"],
+        ["--rounds", "0"],
+        ["--acceptors", "5000"],
+    ] {
         let out = run(BENCH, &bad);
         assert_eq!(out.status.code(), Some(2), "{bad:?}");
         assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));

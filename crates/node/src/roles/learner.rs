@@ -36,7 +36,8 @@ pub fn spawn_learner_metered(
     let (report, reports) = mpsc::channel(cluster.graph.num_learners().max(1) + 16);
     let mut learner = Learner::new(
         cluster.graph.clone(),
-        cluster.verifier(),
+        // Signatures are checked in the stream tasks (crate::net).
+        std::sync::Arc::new(hetpaxos_messages::PreVerified),
         PendingLimits::default(),
     );
     let fetch_limits = net.fetch;

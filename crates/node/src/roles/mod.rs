@@ -98,6 +98,7 @@ fn shows(cluster: &Cluster, serves: bool) -> Shows {
             cluster.proposers.len(),
         )),
         serves,
+        verifier: cluster.verifier(),
     }
 }
 

@@ -47,7 +47,8 @@ pub fn spawn_proposer_metered(
     let (decided, decisions) = mpsc::channel(cluster.graph.num_learners().max(1));
     let mut proposer = Proposer::new(
         cluster.graph.clone(),
-        cluster.verifier(),
+        // Signatures are checked in the stream tasks (crate::net).
+        std::sync::Arc::new(hetpaxos_messages::PreVerified),
         signer,
         value,
         config,
