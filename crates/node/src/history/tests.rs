@@ -233,3 +233,60 @@ fn a_peer_holding_a_prefix_gets_exactly_the_rest() {
     let expected: Vec<MessageId> = all[10..].iter().map(Message::id).collect();
     assert_eq!(to_b, expected);
 }
+
+/// Four ends, each holding a random down-closed part of one DAG (with
+/// forks), exchange over six links that break at random (a lost message
+/// ends its stream; the next stream starts afresh, as a reconnect does).
+/// Once links stop breaking, every end holds the union: what one end held,
+/// every end receives.
+fn lossy(seed: u64) {
+    let mut rng = Rng(seed | 1);
+    let all = universe(&mut rng, 50, true);
+    let mut ends: Vec<End> = (0..4).map(|_| random_end(&mut rng, &all)).collect();
+    let union: HashSet<MessageId> = ends.iter().flat_map(|e| e.held.iter().copied()).collect();
+    let pairs: Vec<(usize, usize)> = (0..4)
+        .flat_map(|i| (i + 1..4).map(move |j| (i, j)))
+        .collect();
+    let mut links: Vec<(Exchange, Exchange)> = pairs.iter().map(|_| Default::default()).collect();
+    let mut broken = 0;
+    for step in 0..4000 {
+        let lossy = step < 2000;
+        let k = rng.below(pairs.len());
+        let (i, j) = pairs[k];
+        let (from, to) = if rng.below(2) == 0 { (i, j) } else { (j, i) };
+        let (x_i, x_j) = &mut links[k];
+        let (x_from, x_to) = if from == i { (x_i, x_j) } else { (x_j, x_i) };
+        let (have, len) = ends[from].history.summary();
+        if x_from.summary_due(len) {
+            x_from.summarised(len);
+            x_to.on_have(&have, &ends[to].history, true);
+        }
+        let batch = x_to.next_batch(&ends[to].history, 4);
+        let mut lost = false;
+        for m in batch {
+            if lossy && rng.below(10) == 0 {
+                lost = true;
+                break;
+            }
+            ends[from].receive(m);
+        }
+        if lost {
+            broken += 1;
+            links[k] = Default::default();
+        }
+    }
+    assert!(
+        broken > 0,
+        "no link broke: the test exercised nothing lossy"
+    );
+    for (n, e) in ends.iter().enumerate() {
+        assert_eq!(e.held, union, "end {n} lacks something another end held");
+    }
+}
+
+proptest! {
+    #[test]
+    fn a_lossy_mesh_converges(seed in any::<u64>()) {
+        lossy(seed);
+    }
+}
