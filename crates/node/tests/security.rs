@@ -26,7 +26,12 @@ const LEARNER: &str = env!("CARGO_BIN_EXE_hetpaxos-learner");
 
 /// Starts acceptor `name` of the cluster in `dir`, stderr to `DIR/<name>.log`.
 fn acceptor(dir: &Path, name: &str, extra: &[&str]) -> Proc {
-    acceptor_process(dir, name, extra, "warn,hetpaxos_node::roles=debug,hetpaxos_node::net=info")
+    acceptor_process(
+        dir,
+        name,
+        extra,
+        "warn,hetpaxos_node::roles=debug,hetpaxos_node::net=info",
+    )
 }
 
 fn tmpdir(tag: &str) -> PathBuf {
