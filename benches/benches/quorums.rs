@@ -5,12 +5,12 @@
 //! `cargo bench -p hetpaxos-benches --bench quorums`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use hetpaxos_messages::MessageStore;
+use criterion::{
+    BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
+use hetpaxos_benches::{Grown, homogeneous, honest_history, time_batches};
 use hetpaxos_quorums::{AcceptorId, AcceptorSet, Expr, LearnerGraph, LearnerId, examples};
-use hetpaxos_sim::honest_history;
 use std::hint::black_box;
-use std::sync::Arc;
 
 const SIZES: [usize; 5] = [4, 16, 64, 256, 1024];
 
@@ -109,36 +109,31 @@ fn validity(c: &mut Criterion) {
     group.finish();
 }
 
-/// Inserting the second half of an honest two-ballot history into a store
-/// that holds the first: the store's per-message cost as sets widen.
+/// Inserting the second ballot of an honest history into a store that holds
+/// the first: the store's per-message cost as sets widen.
+///
+/// (The history was `hetpaxos_sim::honest_history(graph, 2)`, whose second
+/// ballot is a 1a only: acceptors join one proposer's ballots at most every
+/// 50 ms of its timestamps, and the simulated proposer's clock advances by
+/// 1 ns a ballot; so this timed the second half of the first ballot. And
+/// each iteration cloned the store, whose first insertion then copied it;
+/// see `hetpaxos_benches::Grown`.) The group `ingest_derive_store` of the
+/// `ingest` bench measures the same for more learners.
 fn store_insert(c: &mut Criterion) {
     let mut group = c.benchmark_group("store_insert");
     group.sample_size(10);
-    // 256 and more: generating the history in the simulator (n² messages a
-    // ballot, each 2a referencing n 1bs) takes minutes; not run here.
-    for n in [4usize, 16, 64] {
-        let graph = Arc::new(examples::homogeneous(n, 1).unwrap());
-        let history = honest_history(graph.clone(), 2);
-        // The second ballot's messages, inserted after the first's.
-        let split = history.len() / 2;
-        group.throughput(Throughput::Elements((history.len() - split) as u64));
-        let mut base = MessageStore::new(graph.clone());
-        for m in &history[..split] {
-            base.insert(m.clone())
-                .expect("history in topological order");
-        }
-        let next = &history[split..];
+    group.sampling_mode(SamplingMode::Flat);
+    for n in [4usize, 16, 64, 256] {
+        let history = honest_history(n, 2);
+        let ballot = history.len() / 2;
+        group.throughput(Throughput::Elements(ballot as u64));
+        let mut grown = Grown::new(homogeneous(n, 1), &history, ballot, ballot);
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
-            b.iter_batched(
-                || base.clone(),
-                |mut store| {
-                    for m in next {
-                        black_box(store.insert(m.clone()).unwrap());
-                    }
-                    store
-                },
-                BatchSize::LargeInput,
-            );
+            time_batches(b, &mut grown, ballot, |store, at| {
+                for m in &history[at..at + ballot] {
+                    black_box(store.insert(m.clone()).unwrap());
+                }
+            });
         });
     }
     group.finish();

@@ -534,6 +534,10 @@ impl Sim {
 pub fn honest_history(graph: Arc<LearnerGraph>, ballots: usize) -> Vec<Message> {
     let mut sim = Sim::new(graph, Order::Rounds, 1);
     for _ in 0..ballots {
+        // Acceptors join one proposer's ballots at most once per interval
+        // of ballot time: without this step every ballot after the first
+        // would be a lone 1a.
+        sim.now += AcceptorLimits::default().min_proposal_interval;
         let p = sim.add_proposer(b"benchmark value", ProposerConfig::default());
         sim.start(p);
         sim.run(u64::MAX);

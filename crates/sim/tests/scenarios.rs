@@ -325,3 +325,18 @@ fn a_learner_whose_assumptions_fail_reports_a_conflict() {
     let caught: BTreeSet<_> = sim.caught.iter().copied().collect();
     assert_eq!(caught, BTreeSet::from([acc(1), acc(2)]));
 }
+
+/// The benchmarks' honest history runs every ballot in full (a 1a, every
+/// acceptor's 1b and 2a), not only the first: each 1a is referenced.
+#[test]
+fn honest_history_runs_every_ballot() {
+    let graph = std::sync::Arc::new(hetpaxos_quorums::examples::homogeneous(4, 1).unwrap());
+    let h = hetpaxos_sim::honest_history(graph, 3);
+    assert_eq!(h.len(), 3 * (1 + 2 * 4), "{} messages", h.len());
+    for p in h.iter().filter(|m| m.as_proposal().is_some()) {
+        assert!(
+            h.iter().any(|m| m.refs().contains(&p.id())),
+            "a 1a nobody joined"
+        );
+    }
+}
