@@ -22,6 +22,12 @@
 //! whole of that origin is sent once per stream (the receiver drops
 //! duplicates), never again on that stream.
 //!
+//! **Not what is on its way.** Under load a summary is late: it may say the
+//! peer lacks messages that their signers already sent it. So the difference
+//! holds only messages this node has held for a grace period
+//! ([`crate::NetConfig::difference_grace`]); younger ones wait (and are sent
+//! then, without a new summary, if still planned).
+//!
 //! **Cost.** Opening a stream costs a summary (O(origins)) and the
 //! difference, found from the first message the peer lacks, not by replaying
 //! the history; the work runs in the stream's task, not in the role task.
@@ -31,6 +37,7 @@ use hetpaxos_messages::{Hash32, Message, MessageId};
 use hetpaxos_proto::v1 as pb;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
 
 /// A digest of an origin's first messages (see [`pb::Held`]).
 pub(crate) type Digest = [u8; 16];
@@ -48,6 +55,8 @@ fn chain(prev: &Digest, id: &MessageId) -> Digest {
 /// One held message.
 struct Entry {
     message: Message,
+    /// When it was added.
+    at: Instant,
     /// Its origin slot, and its position among that origin's messages.
     slot: u32,
     pos: u32,
@@ -135,6 +144,7 @@ impl History {
     /// Adds messages, in the order the node accepted them (which must be
     /// causal); ones already held are skipped.
     pub(crate) fn extend<'a>(&self, messages: impl IntoIterator<Item = &'a Message>) {
+        let now = Instant::now();
         let mut held = self.write();
         for m in messages {
             let id = m.id();
@@ -151,6 +161,7 @@ impl History {
             held.index.insert(id, global);
             held.all.push(Entry {
                 message: m.clone(),
+                at: now,
                 slot: u32::try_from(slot).unwrap_or(u32::MAX),
                 pos,
             });
@@ -307,9 +318,19 @@ impl Exchange {
 
     /// The next messages to send (at most `max`): those asked for by id,
     /// then the difference planned by [`Exchange::on_have`], in this node's
-    /// acceptance order. Looks at a bounded number of held messages per
-    /// call.
-    pub(crate) fn next_batch(&mut self, history: &History, max: usize) -> Vec<Message> {
+    /// acceptance order, but only messages held for at least `grace` by
+    /// `now` (a younger one is most likely on its way to the peer from its
+    /// signer; a summary that says the peer lacks it is only late). Looks at
+    /// a bounded number of held messages per call. Also returns when more
+    /// will be ready: `None` if nothing waits, a time not after `now` if
+    /// more is ready now.
+    pub(crate) fn next_batch(
+        &mut self,
+        history: &History,
+        max: usize,
+        now: Instant,
+        grace: Duration,
+    ) -> (Vec<Message>, Option<Instant>) {
         let mut out: Vec<Message> = Vec::new();
         while out.len() < max {
             match self.asked.pop_front() {
@@ -317,13 +338,20 @@ impl Exchange {
                 None => break,
             }
         }
+        if !self.asked.is_empty() {
+            return (out, Some(now));
+        }
         if out.len() >= max || self.scan.is_empty() {
-            return out;
+            return (out, (!self.scan.is_empty()).then_some(now));
         }
         let held = history.read();
         let mut looked = 0;
         while out.len() < max && looked < 16 * max && !self.scan.is_empty() {
             let e = &held.all[self.scan.start];
+            let ready = e.at + grace;
+            if ready > now {
+                return (out, Some(ready));
+            }
             self.scan.start += 1;
             looked += 1;
             let slot = e.slot as usize;
@@ -332,13 +360,7 @@ impl Exchange {
                 out.push(e.message.clone());
             }
         }
-        out
-    }
-
-    /// Whether messages wait to be sent ([`Exchange::next_batch`] may
-    /// still return none of them in one call).
-    pub(crate) fn has_work(&self) -> bool {
-        !self.asked.is_empty() || !self.scan.is_empty()
+        (out, (!self.scan.is_empty()).then_some(now))
     }
 
     /// Whether this node should send its summary now: its holdings changed

@@ -64,6 +64,10 @@ pub struct NetConfig {
     /// (sent only when it changed, or the peer's did): the longest a message
     /// one end holds and the other lacks waits, besides the round trip.
     pub summary_interval: Duration,
+    /// A message is sent by difference only once this node has held it
+    /// this long (younger ones are most likely on their way from their
+    /// signer, and a summary saying otherwise is only late).
+    pub difference_grace: Duration,
 }
 
 impl Default for NetConfig {
@@ -71,7 +75,8 @@ impl Default for NetConfig {
     /// handshake timeouts; a ping every 10 s, 20 s to answer; per stream
     /// 20,000 messages and 64 MiB per second (a proposer's: 100 messages);
     /// 8 new streams per member at once, then one per 2 s; fetches as
-    /// [`FetchLimits::default`]; a summary at most every 250 ms.
+    /// [`FetchLimits::default`]; a summary at most every 250 ms, and
+    /// differences of messages held for 1 s.
     fn default() -> Self {
         Self {
             backoff_initial: Duration::from_millis(100),
@@ -93,6 +98,7 @@ impl Default for NetConfig {
             },
             fetch: FetchLimits::default(),
             summary_interval: Duration::from_millis(250),
+            difference_grace: Duration::from_secs(1),
         }
     }
 }
@@ -324,6 +330,7 @@ struct Writer {
     shows: Shows,
     tick: tokio::time::Interval,
     summary_due: bool,
+    grace: Duration,
 }
 
 impl Drop for Writer {
@@ -367,11 +374,12 @@ impl Writer {
                 Err(mpsc::error::TryRecvError::Empty) => {}
             }
             let history = &self.shows.history;
-            let (batch, more) = self.link.with(|e| {
-                let batch = e.next_batch(history, BATCH);
-                (batch, e.has_work())
-            });
-            if !batch.is_empty() || more {
+            let now = tokio::time::Instant::now();
+            let (batch, more) = self
+                .link
+                .with(|e| e.next_batch(history, BATCH, now.into_std(), self.grace));
+            let more = more.map(tokio::time::Instant::from_std);
+            if !batch.is_empty() || more.is_some_and(|t| t <= now) {
                 self.queued.extend(batch.iter().map(wire::to_proto));
                 continue;
             }
@@ -389,6 +397,7 @@ impl Writer {
                 o = self.live.recv() => return o.map(|o| o.to_proto()),
                 () = self.link.wake.notified() => {}
                 _ = self.tick.tick() => self.summary_due = true,
+                () = crate::roles::sleep_until(more) => {}
             }
         }
     }
@@ -414,6 +423,7 @@ fn outbound(
         tick,
         // The first summary goes out at once.
         summary_due: true,
+        grace: net.difference_grace,
     };
     futures_util::stream::unfold(writer, |mut w| async move {
         let m = w.next().await?;

@@ -35,7 +35,7 @@ fn deadline(at: u64) -> Instant {
     Instant::now() + Duration::from_nanos(at.saturating_sub(now_nanos()))
 }
 
-async fn sleep_until(at: Option<Instant>) {
+pub(crate) async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
