@@ -207,12 +207,21 @@ fn nice_step(span: f64) -> f64 {
         .unwrap_or(raw)
 }
 
-/// Criterion's median estimate (nanoseconds) for `group/id`, if measured.
+/// Criterion's median estimate for `group/id` in nanoseconds per element
+/// (per iteration divided by the declared throughput in elements), if
+/// measured.
 fn median_ns(criterion: &Path, group: &str, id: &str) -> Option<f64> {
-    let path = criterion.join(group).join(id).join("new/estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v["median"]["point_estimate"].as_f64()
+    let dir = criterion.join(group).join(id).join("new");
+    let read = |name: &str| -> Option<serde_json::Value> {
+        let text = std::fs::read_to_string(dir.join(name)).ok()?;
+        serde_json::from_str(&text).ok()
+    };
+    let per_iteration = read("estimates.json")?["median"]["point_estimate"].as_f64()?;
+    let elements = read("benchmark.json")
+        .and_then(|b| b["throughput"]["Elements"].as_f64())
+        .unwrap_or(1.0)
+        .max(1.0);
+    Some(per_iteration / elements)
 }
 
 fn write(out: &Path, name: &str, chart: &Chart) {

@@ -1,0 +1,70 @@
+//! Ingest on both cores, as a node runs it: decoding and signature
+//! verification spread over worker threads (the node does them in its
+//! stream tasks), derivation and insertion on one (the role task).
+//!
+//! `cargo bench -p hetpaxos-benches --bench ingest_parallel`
+//!
+//! Group `ingest_parallel/threadsT`: 1,024 messages of an n = 4 honest
+//! history, after 1,000 messages already in the store; T threads each
+//! decode and verify a share, then one thread inserts them in order. With
+//! T = 1 this is `ingest_history`'s path; the throughput (`thrpt`) is the
+//! figure the performance target names (messages per second with one and
+//! with two cores busy).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use hetpaxos_benches::{decode, encode_all, homogeneous, honest_history, store_of, verifier};
+use hetpaxos_messages::{Message, Verifier};
+use std::time::Duration;
+
+const BEFORE: usize = 1_000;
+const BATCH: usize = 1_024;
+
+fn bench(c: &mut Criterion) {
+    let history = honest_history(4, (BEFORE + BATCH).div_ceil(9));
+    let bytes = encode_all(&history[BEFORE..BEFORE + BATCH]);
+    let verifier = verifier(4);
+    let graph = homogeneous(4, 1);
+    let mut group = c.benchmark_group("ingest_parallel");
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(8));
+    group.throughput(Throughput::Elements(BATCH as u64));
+    for threads in [1usize, 2] {
+        group.bench_function(format!("threads{threads}"), |b| {
+            b.iter_batched(
+                || store_of(graph.clone(), &history[..BEFORE]),
+                |mut store| {
+                    let share = BATCH.div_ceil(threads);
+                    let checked: Vec<Vec<Message>> = std::thread::scope(|s| {
+                        let workers: Vec<_> = bytes
+                            .chunks(share)
+                            .map(|chunk| {
+                                let verifier = &verifier;
+                                s.spawn(move || {
+                                    chunk
+                                        .iter()
+                                        .map(|b| {
+                                            let m = decode(b);
+                                            verifier.verify(&m).unwrap();
+                                            m
+                                        })
+                                        .collect::<Vec<_>>()
+                                })
+                            })
+                            .collect();
+                        workers.into_iter().map(|w| w.join().unwrap()).collect()
+                    });
+                    for m in checked.into_iter().flatten() {
+                        store.insert(m).unwrap();
+                    }
+                    store
+                },
+                BatchSize::LargeInput,
+            );
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
