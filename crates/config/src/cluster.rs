@@ -425,7 +425,14 @@ pub fn parse_hex32(s: &str) -> Result<[u8; 32], String> {
 
 fn parse_key(s: &str) -> Result<VerifyingKey, String> {
     let bytes = parse_hex32(s)?;
-    VerifyingKey::from_bytes(&bytes).map_err(|_| "is not a valid Ed25519 point".to_string())
+    let key =
+        VerifyingKey::from_bytes(&bytes).map_err(|_| "is not a valid Ed25519 point".to_string())?;
+    // Under the ZIP 215 rules (decision D13) anyone can sign for a key of
+    // small order: such a key is refused.
+    if key.is_weak() {
+        return Err("is a point of small order (anyone could sign for it)".to_string());
+    }
+    Ok(key)
 }
 
 /// [`Cluster::new_with`] for a config read from `path`.
@@ -436,4 +443,22 @@ pub(crate) fn cluster_at_with(
 ) -> Result<Cluster, ConfigError> {
     Cluster::new_with(config, check)
         .map_err(|(kind, message)| ConfigError::new(path, message, kind))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A key of small order (here the identity point) is refused: under the
+    /// ZIP 215 rules anyone could sign for it. A real key is taken (the
+    /// control).
+    #[test]
+    fn keys_of_small_order_are_refused() {
+        let identity = format!("01{}", "0".repeat(62));
+        let err = parse_key(&identity).unwrap_err();
+        assert!(err.contains("small order"), "{err}");
+        let real = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
+        assert_eq!(parse_key(&hex::encode(real.to_bytes())).unwrap(), real);
+    }
 }

@@ -1,6 +1,21 @@
-//! Signatures: Ed25519 (strict verification) over a domain-separated payload
-//! that binds the message id to one cluster, plus an explicit no-signature
-//! scheme for the model checker, where signatures are abstracted to the signer.
+//! Signatures: Ed25519 over a domain-separated payload that binds the message
+//! id to one cluster, plus an explicit no-signature scheme for the model
+//! checker, where signatures are abstracted to the signer.
+//!
+//! **Decision D13: a signature is valid by the ZIP 215 rules** (the
+//! cofactored verification equation `[8][S]B = [8]R + [8][k]A`, encodings as
+//! ZIP 215 allows them; the `ed25519-zebra` crate), for one message and for a
+//! batch alike. `verify_strict` (the cofactorless equation, used before) and
+//! ed25519-dalek's batch check disagree on signatures whose equation is off by
+//! a small-order point, which only the signer can make, and the batch's answer
+//! for them depends on its random weights: a Byzantine signer could make
+//! honest nodes disagree on whether its message exists. Under one cofactored
+//! rule every check, batched or not, accepts the same signatures. Every
+//! signature made by an honest Ed25519 signer is valid under both rules, and a
+//! signature is never part of a message id, so no derived fact changes (the
+//! store, the executable spec and the model, which abstracts signatures, are
+//! untouched). Batches weight their equations by a generator seeded with a
+//! hash of the whole batch, so that checking stays a pure function.
 
 use crate::hash::{Hash32, MessageId};
 use crate::message::{Body, Message, ProposalSignature};
@@ -82,6 +97,13 @@ pub trait Signer: Send + Sync {
 
 /// Checks signatures of signed messages.
 pub trait Verifier: Send + Sync {
+    /// Checks many messages; one result per message, in order, each the
+    /// result [`Verifier::verify`] gives. An implementation may check them
+    /// together (faster), as [`Ed25519Verifier`] does.
+    fn verify_many(&self, messages: &[Message]) -> Vec<Result<(), SignatureError>> {
+        messages.iter().map(|m| self.verify(m)).collect()
+    }
+
     /// Checks that `signature` is `signer`'s over message `id`.
     fn verify_id(
         &self,
@@ -177,12 +199,76 @@ impl Signer for Ed25519Signer {
 }
 
 /// The cluster's acceptor public keys, indexed by acceptor id, and its
-/// proposers' keys, indexed by proposer id.
+/// proposers' keys, indexed by proposer id; checks by the ZIP 215 rules
+/// (decision D13, in the module docs).
 #[derive(Clone, Debug)]
 pub struct Ed25519Verifier {
-    keys: Vec<VerifyingKey>,
-    proposers: Vec<VerifyingKey>,
+    keys: Vec<Option<ed25519_zebra::VerificationKey>>,
+    proposers: Vec<Option<ed25519_zebra::VerificationKey>>,
     context: ClusterContext,
+}
+
+/// The ZIP 215 form of a public key (`None`: not a curve point, which a
+/// [`VerifyingKey`] never is).
+fn zip215_key(key: &VerifyingKey) -> Option<ed25519_zebra::VerificationKey> {
+    ed25519_zebra::VerificationKey::try_from(key.to_bytes()).ok()
+}
+
+/// What one signature check needs: the key, the signature and the payload,
+/// or the error to report without checking.
+type Check = Result<
+    (
+        ed25519_zebra::VerificationKey,
+        ed25519_zebra::Signature,
+        Vec<u8>,
+    ),
+    SignatureError,
+>;
+
+impl Ed25519Verifier {
+    /// The check `message` needs, and the error if it fails.
+    fn check_of(&self, message: &Message) -> (Check, SignatureError) {
+        match message.body() {
+            Body::Signed(s) => {
+                let signer = s.signer();
+                let bad = SignatureError::Invalid(signer);
+                let key = self.keys.get(signer.index()).copied().flatten();
+                let check = key.ok_or(SignatureError::UnknownSigner(signer)).map(|k| {
+                    (
+                        k,
+                        ed25519_zebra::Signature::from_bytes(&s.signature().0),
+                        signing_payload(self.context, message.id()).to_vec(),
+                    )
+                });
+                (check, bad)
+            }
+            Body::Proposal(p) => match p.signed() {
+                None => (
+                    Err(SignatureError::UnsignedProposal),
+                    SignatureError::UnsignedProposal,
+                ),
+                Some(s) => {
+                    let bad = SignatureError::InvalidProposal(s.proposer);
+                    let key = usize::try_from(s.proposer.0)
+                        .ok()
+                        .and_then(|i| self.proposers.get(i))
+                        .copied()
+                        .flatten();
+                    let check = key
+                        .ok_or(SignatureError::UnknownProposer(s.proposer))
+                        .map(|k| {
+                            (
+                                k,
+                                ed25519_zebra::Signature::from_bytes(&s.signature.0),
+                                proposal_signing_payload(self.context, s.proposer, message.id())
+                                    .to_vec(),
+                            )
+                        });
+                    (check, bad)
+                }
+            },
+        }
+    }
 }
 
 impl Ed25519Verifier {
@@ -194,8 +280,8 @@ impl Ed25519Verifier {
         context: ClusterContext,
     ) -> Self {
         Self {
-            keys,
-            proposers,
+            keys: keys.iter().map(zip215_key).collect(),
+            proposers: proposers.iter().map(zip215_key).collect(),
             context,
         }
     }
@@ -249,9 +335,11 @@ impl Verifier for Ed25519Verifier {
         let key = self
             .keys
             .get(signer.index())
+            .copied()
+            .flatten()
             .ok_or(SignatureError::UnknownSigner(signer))?;
-        let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
-        key.verify_strict(&signing_payload(self.context, id), &sig)
+        let sig = ed25519_zebra::Signature::from_bytes(&signature.0);
+        key.verify(&sig, &signing_payload(self.context, id))
             .map_err(|_| SignatureError::Invalid(signer))
     }
 
@@ -264,13 +352,52 @@ impl Verifier for Ed25519Verifier {
         let key = usize::try_from(s.proposer.0)
             .ok()
             .and_then(|i| self.proposers.get(i))
+            .copied()
+            .flatten()
             .ok_or(SignatureError::UnknownProposer(s.proposer))?;
-        let sig = ed25519_dalek::Signature::from_bytes(&s.signature.0);
-        key.verify_strict(
-            &proposal_signing_payload(self.context, s.proposer, id),
+        let sig = ed25519_zebra::Signature::from_bytes(&s.signature.0);
+        key.verify(
             &sig,
+            &proposal_signing_payload(self.context, s.proposer, id),
         )
         .map_err(|_| SignatureError::InvalidProposal(s.proposer))
+    }
+
+    /// One batch check of every message with a known key (ZIP 215, so the
+    /// same answer as checking each alone); if the batch fails, each is
+    /// checked alone to find the culprits.
+    fn verify_many(&self, messages: &[Message]) -> Vec<Result<(), SignatureError>> {
+        let checks: Vec<(Check, SignatureError)> =
+            messages.iter().map(|m| self.check_of(m)).collect();
+        let mut batch = ed25519_zebra::batch::Verifier::new();
+        let mut seed = Vec::new();
+        let mut queued = 0usize;
+        for (check, _) in &checks {
+            if let Ok((key, sig, payload)) = check {
+                let key_bytes = ed25519_zebra::VerificationKeyBytes::from(*key);
+                seed.extend_from_slice(key_bytes.as_ref());
+                seed.extend_from_slice(&sig.to_bytes());
+                seed.extend_from_slice(payload);
+                batch.queue((key_bytes, *sig, payload));
+                queued += 1;
+            }
+        }
+        let all_valid = queued > 0 && {
+            // Weights from the batch itself: checking is a pure function.
+            use rand::SeedableRng as _;
+            let rng = rand::rngs::StdRng::from_seed(*Hash32::of(&[&seed]).as_bytes());
+            batch.verify(rng).is_ok()
+        };
+        checks
+            .into_iter()
+            .map(|(check, bad)| {
+                let (key, sig, payload) = check?;
+                if all_valid {
+                    return Ok(());
+                }
+                key.verify(&sig, &payload).map_err(|_| bad)
+            })
+            .collect()
     }
 }
 
