@@ -22,7 +22,7 @@
 //!   verification (the store alone).
 //! - `ingest_decode/n`, `ingest_verify_single/n`, `ingest_verify_batch/n`:
 //!   one steady-state ballot (a 1a, n 1bs, n 2as) decoded; verified one
-//!   signature at a time (`verify_strict`, what the node does); verified as
+//!   signature at a time (`Ed25519Verifier::verify`: ZIP 215, decision D13); verified as
 //!   one `ed25519_dalek::verify_batch` (payloads built in the timing).
 //! - `ingest_derive_store/learnersL/n`: that ballot inserted into a store
 //!   holding the ballots before it (2 to 5), for 1, 4 and 16 learners.
@@ -210,7 +210,7 @@ fn decode_stage(c: &mut Criterion) {
     group.finish();
 }
 
-/// Verification one signature at a time (`verify_strict`), per cluster size.
+/// Verification one signature at a time (`Ed25519Verifier::verify`), per cluster size.
 fn verify_single_stage(c: &mut Criterion) {
     let mut group = c.benchmark_group("ingest_verify_single");
     for n in ACCEPTORS {

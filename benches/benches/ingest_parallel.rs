@@ -4,12 +4,13 @@
 //!
 //! `cargo bench -p hetpaxos-benches --bench ingest_parallel`
 //!
-//! Group `ingest_parallel/threadsT`: 1,024 messages of an n = 4 honest
-//! history, after 1,000 messages already in the store; T threads each
-//! decode and verify a share, then one thread inserts them in order. With
-//! T = 1 this is `ingest_history`'s path; the throughput (`thrpt`) is the
-//! figure the performance target names (messages per second with one and
-//! with two cores busy).
+//! Group `ingest_parallel/threadsT` and `.../threadsT_batch64`: 1,024
+//! messages of an n = 4 honest history, after 1,000 messages already in the
+//! store; T threads each decode and verify a share (one at a time, or 64 at
+//! a time with `Verifier::verify_many` as the node's stream tasks do), then
+//! one thread inserts them in order. The throughput (`thrpt`) is the figure
+//! the performance target names (messages per second with one and with two
+//! cores busy).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
@@ -29,8 +30,13 @@ fn bench(c: &mut Criterion) {
     group.sample_size(20);
     group.measurement_time(Duration::from_secs(8));
     group.throughput(Throughput::Elements(BATCH as u64));
-    for threads in [1usize, 2] {
-        group.bench_function(format!("threads{threads}"), |b| {
+    for (threads, batch) in [(1usize, 1usize), (2, 1), (1, 64), (2, 64)] {
+        let name = if batch == 1 {
+            format!("threads{threads}")
+        } else {
+            format!("threads{threads}_batch{batch}")
+        };
+        group.bench_function(name, |b| {
             b.iter_batched(
                 || store_of(graph.clone(), &history[..BEFORE]),
                 |mut store| {
@@ -41,14 +47,17 @@ fn bench(c: &mut Criterion) {
                             .map(|chunk| {
                                 let verifier = &verifier;
                                 s.spawn(move || {
-                                    chunk
-                                        .iter()
-                                        .map(|b| {
-                                            let m = decode(b);
-                                            verifier.verify(&m).unwrap();
-                                            m
-                                        })
-                                        .collect::<Vec<_>>()
+                                    let ms: Vec<Message> =
+                                        chunk.iter().map(|b| decode(b)).collect();
+                                    for group in ms.chunks(batch) {
+                                        if batch == 1 {
+                                            verifier.verify(&group[0]).unwrap();
+                                        } else {
+                                            let ok = verifier.verify_many(group);
+                                            assert!(ok.iter().all(Result::is_ok));
+                                        }
+                                    }
+                                    ms
                                 })
                             })
                             .collect();

@@ -9,6 +9,7 @@ use crate::rpc::acceptor_client::AcceptorClient;
 use crate::rpc::acceptor_server;
 use crate::tls::{PinnedServer, TlsIdentity};
 use crate::transport::PeerInfo;
+use futures_util::FutureExt as _;
 use futures_util::StreamExt as _;
 use hetpaxos_config::{Cluster, Member, Role};
 use hetpaxos_messages::{Hash32, Limits, Message, MessageId, ProposerId, Verifier, wire};
@@ -493,82 +494,108 @@ async fn pump(
         _ => net.peer_messages,
     });
     let mut bytes = Bucket::new(net.peer_bytes);
+    let mut batch: Vec<Message> = Vec::with_capacity(VERIFY_BATCH);
     loop {
+        // Wait for one item, then take what else has arrived already (up to
+        // a batch), so that signatures are checked together.
         let next = tokio::select! {
             _ = &mut kill => return Ok(()),
             next = inbound.message() => next,
         };
-        let pb = match next {
-            Ok(Some(pb)) => pb,
-            Ok(None) => return Ok(()),
-            Err(status) => return Err(status.message().to_string()),
-        };
-        let event = match pb.kind {
-            Some(pb::consensus_message::Kind::Want(w)) => {
-                let ids: Vec<MessageId> = w
-                    .ids
-                    .iter()
-                    .take(MAX_WANT_IDS)
-                    .filter_map(|b| Hash32::from_slice(b).map(MessageId))
-                    .collect();
-                messages.take(ids.len() as f64).await;
-                if shows.serves {
-                    link.with(|e| e.on_want(&ids, &shows.history));
+        let mut next = Some(next);
+        // How the stream ended, once the batch taken before is handled.
+        let mut end: Option<Result<(), String>> = None;
+        while let Some(item) = next.take() {
+            let pb = match item {
+                Ok(Some(pb)) => pb,
+                Ok(None) => {
+                    end = Some(Ok(()));
+                    break;
+                }
+                Err(status) => {
+                    end = Some(Err(status.message().to_string()));
+                    break;
+                }
+            };
+            match pb.kind {
+                Some(pb::consensus_message::Kind::Want(w)) => {
+                    let ids: Vec<MessageId> = w
+                        .ids
+                        .iter()
+                        .take(MAX_WANT_IDS)
+                        .filter_map(|b| Hash32::from_slice(b).map(MessageId))
+                        .collect();
+                    messages.take(ids.len() as f64).await;
+                    if shows.serves {
+                        link.with(|e| e.on_want(&ids, &shows.history));
+                        link.wake.notify_one();
+                    }
+                }
+                Some(pb::consensus_message::Kind::Have(have)) => {
+                    // A summary costs work in its number of entries.
+                    let entries = have.acceptors.len() + have.proposers.len();
+                    messages.take(1.0 + entries as f64 / 64.0).await;
+                    link.with(|e| e.on_have(&have, &shows.history, shows.serves));
                     link.wake.notify_one();
                 }
-                continue;
-            }
-            Some(pb::consensus_message::Kind::Have(have)) => {
-                // A summary costs work in its number of entries.
-                let entries = have.acceptors.len() + have.proposers.len();
-                messages.take(1.0 + entries as f64 / 64.0).await;
-                link.with(|e| e.on_have(&have, &shows.history, shows.serves));
-                link.wake.notify_one();
-                continue;
-            }
-            _ => match wire::from_proto(pb, &net.limits) {
-                Ok(m) if !takes.admits(&m) => {
-                    refused += 1;
-                    metrics.refuse("not_allowed_for_peer");
-                    if refused == 1 {
-                        warn!(peer = %label, id = %m.id().0, "dropped a message this peer may not send (further ones at debug level)");
-                    } else {
-                        debug!(peer = %label, id = %m.id().0, refused, "dropped a message this peer may not send");
-                    }
-                    continue;
-                }
-                Ok(m) => {
-                    debug!(peer = %label, id = %m.id().0, "receive");
-                    messages.take(1.0).await;
-                    bytes.take(m.approx_bytes() as f64).await;
-                    if shows.history.contains(&m.id()) {
-                        // Already held: no need to check or hand it on.
-                        continue;
-                    }
-                    // Checked here, beside the role task, on this stream's
-                    // task (the runtime spreads streams over the cores).
-                    if let Err(e) = shows.verifier.verify(&m) {
-                        metrics.refuse("signature");
-                        if let Some(suppressed) = SIGNATURES.allow() {
-                            info!(peer = %label, id = %m.id().0, error = %e, suppressed, "refused a message: bad signature");
+                _ => match wire::from_proto(pb, &net.limits) {
+                    Ok(m) if !takes.admits(&m) => {
+                        refused += 1;
+                        metrics.refuse("not_allowed_for_peer");
+                        if refused == 1 {
+                            warn!(peer = %label, id = %m.id().0, "dropped a message this peer may not send (further ones at debug level)");
+                        } else {
+                            debug!(peer = %label, id = %m.id().0, refused, "dropped a message this peer may not send");
                         }
-                        continue;
                     }
-                    Event::Message { from, message: m }
+                    Ok(m) => {
+                        debug!(peer = %label, id = %m.id().0, "receive");
+                        messages.take(1.0).await;
+                        bytes.take(m.approx_bytes() as f64).await;
+                        // Already held: no need to check or hand it on.
+                        if !shows.history.contains(&m.id()) {
+                            batch.push(m);
+                        }
+                    }
+                    Err(e) => {
+                        metrics.refuse("undecodable");
+                        debug!(peer = %label, error = %e, "dropped an undecodable message");
+                        messages.take(1.0).await;
+                    }
+                },
+            }
+            if batch.len() < VERIFY_BATCH {
+                next = inbound.message().now_or_never();
+            }
+        }
+        // Checked here, beside the role task, on this stream's task (the
+        // runtime spreads streams over the cores), together (decision D13
+        // makes a batch answer as single checks do).
+        let results = shows.verifier.verify_many(&batch);
+        for (m, r) in batch.drain(..).zip(results) {
+            if let Err(e) = r {
+                metrics.refuse("signature");
+                if let Some(suppressed) = SIGNATURES.allow() {
+                    info!(peer = %label, id = %m.id().0, error = %e, suppressed, "refused a message: bad signature");
                 }
-                Err(e) => {
-                    metrics.refuse("undecodable");
-                    debug!(peer = %label, error = %e, "dropped an undecodable message");
-                    messages.take(1.0).await;
-                    continue;
-                }
-            },
-        };
-        if events.send(event).await.is_err() {
-            return Ok(());
+                continue;
+            }
+            if events
+                .send(Event::Message { from, message: m })
+                .await
+                .is_err()
+            {
+                return Ok(());
+            }
+        }
+        if let Some(end) = end {
+            return end;
         }
     }
 }
+
+/// Most messages checked in one batch.
+const VERIFY_BATCH: usize = 64;
 
 /// The gRPC metadata key in which a client says which member it is.
 pub(crate) const MEMBER_HEADER: &str = "hetpaxos-member";
