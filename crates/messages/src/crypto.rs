@@ -214,6 +214,9 @@ fn zip215_key(key: &VerifyingKey) -> Option<ed25519_zebra::VerificationKey> {
     ed25519_zebra::VerificationKey::try_from(key.to_bytes()).ok()
 }
 
+/// Fewest signatures [`Ed25519Verifier::verify_many`] checks as a batch.
+const MIN_BATCH: usize = 4;
+
 /// What one signature check needs: the key, the signature and the payload,
 /// or the error to report without checking.
 type Check = Result<
@@ -365,8 +368,12 @@ impl Verifier for Ed25519Verifier {
 
     /// One batch check of every message with a known key (ZIP 215, so the
     /// same answer as checking each alone); if the batch fails, each is
-    /// checked alone to find the culprits.
+    /// checked alone to find the culprits. Fewer than a few are checked
+    /// alone at once.
     fn verify_many(&self, messages: &[Message]) -> Vec<Result<(), SignatureError>> {
+        if messages.len() < MIN_BATCH {
+            return messages.iter().map(|m| self.verify(m)).collect();
+        }
         let checks: Vec<(Check, SignatureError)> =
             messages.iter().map(|m| self.check_of(m)).collect();
         let mut batch = ed25519_zebra::batch::Verifier::new();
@@ -382,7 +389,8 @@ impl Verifier for Ed25519Verifier {
                 queued += 1;
             }
         }
-        let all_valid = queued > 0 && {
+        // Below a few signatures a batch costs more than single checks.
+        let all_valid = queued >= MIN_BATCH && {
             // Weights from the batch itself: checking is a pure function.
             use rand::SeedableRng as _;
             let rng = rand::rngs::StdRng::from_seed(*Hash32::of(&[&seed]).as_bytes());
