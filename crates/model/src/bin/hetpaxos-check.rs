@@ -30,26 +30,26 @@ struct Args {
     /// Byzantine acceptors that stay silent, comma-separated names.
     #[arg(long, value_delimiter = ',')]
     silent: Vec<String>,
-    /// Number of distinct (ballot, value) proposals.
-    #[arg(long, default_value_t = 2)]
-    proposals: usize,
+    /// Number of distinct (ballot, value) proposals (1 to 64).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
+    proposals: u64,
     /// dfs, bfs or simulation.
     #[arg(long, default_value = "dfs")]
     strategy: String,
-    /// Depth bound.
-    #[arg(long)]
-    max_depth: Option<usize>,
-    /// Worker threads.
-    #[arg(long, default_value_t = 1)]
-    threads: usize,
+    /// Depth bound (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_depth: Option<u64>,
+    /// Worker threads (1 to 256).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
+    threads: u64,
     /// Seed of the simulation strategy.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Stop after about this many states.
-    #[arg(long)]
-    max_states: Option<usize>,
-    /// Stop after this many seconds.
-    #[arg(long)]
+    /// Stop after about this many states (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_states: Option<u64>,
+    /// Stop after this many seconds (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: Option<u64>,
     /// Let the network duplicate messages.
     #[arg(long)]
@@ -87,6 +87,12 @@ struct Args {
     #[arg(long)]
     accept_unchecked_graph: bool,
 }
+
+/// Above this many acceptors an unbounded exhaustive search is refused: the
+/// states grow exponentially with the acceptors, and the largest
+/// configurations checked exhaustively on the development machine have at
+/// 4 (docs/model-checking.md).
+const MAX_EXHAUSTIVE_ACCEPTORS: usize = 7;
 
 fn names_to_set(graph: &LearnerGraph, names: &[String]) -> Result<AcceptorSet, String> {
     let mut set = AcceptorSet::EMPTY;
@@ -126,8 +132,24 @@ fn run(args: Args) -> Result<ExitCode, String> {
         "actor" => Engine::Actor,
         s => return Err(format!("unknown engine {s:?} (reduced, actor)")),
     };
-    if args.proposals == 0 {
-        return Err("--proposals must be at least 1".into());
+    let n = graph.num_acceptors();
+    if args.crashes > n {
+        return Err(format!(
+            "--crashes {} exceeds the {n} acceptors",
+            args.crashes
+        ));
+    }
+    if n > MAX_EXHAUSTIVE_ACCEPTORS
+        && strategy != Strategy::Simulation
+        && args.max_states.is_none()
+        && args.timeout.is_none()
+        && args.explore.is_none()
+    {
+        return Err(format!(
+            "an exhaustive search over {n} acceptors would not finish (the documented bound \
+             is {MAX_EXHAUSTIVE_ACCEPTORS}, docs/model-checking.md): bound it with \
+             --max-states or --timeout, or sample with --strategy simulation"
+        ));
     }
     let twins = names_to_set(&graph, &args.byzantine)?;
     let silent = names_to_set(&graph, &args.silent)?;
@@ -170,7 +192,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
     let mut config = ModelConfig::new(graph.clone());
     config.twins = twins;
     config.silent = silent;
-    config.proposals = args.proposals;
+    config.proposals = usize::try_from(args.proposals).unwrap_or(64);
     config.duplicating = args.duplicating;
     config.relays = args.relays;
     config.crashes = args.crashes;
@@ -209,10 +231,14 @@ fn run(args: Args) -> Result<ExitCode, String> {
     }
     let options = CheckOptions {
         strategy,
-        max_depth: args.max_depth,
-        threads: args.threads,
+        max_depth: args
+            .max_depth
+            .map(|d| usize::try_from(d).unwrap_or(usize::MAX)),
+        threads: usize::try_from(args.threads).unwrap_or(1),
         seed: args.seed,
-        max_states: args.max_states,
+        max_states: args
+            .max_states
+            .map(|m| usize::try_from(m).unwrap_or(usize::MAX)),
         timeout: args.timeout.map(Duration::from_secs),
         engine,
         on_progress: Some(ProgressFn(Arc::new(|p: &Progress| {
@@ -248,7 +274,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
         use std::net::ToSocketAddrs;
         addr.to_socket_addrs()
             .map_err(|e| format!("--explore {addr}: {e}"))?;
-        let threads = args.threads.max(1);
+        let threads = usize::try_from(args.threads).unwrap_or(1).max(1);
         match engine {
             Engine::Reduced => {
                 let _checker = build_reduced(config).checker().threads(threads).serve(addr);

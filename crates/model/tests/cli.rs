@@ -1,0 +1,64 @@
+//! Bad input to `hetpaxos-check` exits 2 with a one-line reason and no
+//! panic; a search that would not finish is refused up front unless bounded.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const CHECK: &str = env!("CARGO_BIN_EXE_hetpaxos-check");
+
+fn graphs() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("graphs")
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(CHECK).args(args).output().unwrap()
+}
+
+fn assert_bad(out: &Output, needle: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains(needle), "expected {needle:?} in {err}");
+}
+
+#[test]
+fn out_of_range_options_exit_2() {
+    let g = graphs().join("homogeneous4.json");
+    let g = g.to_str().unwrap();
+    assert_bad(
+        &run(&[g, "--proposals", "18446744073709551615"]),
+        "proposals",
+    );
+    assert_bad(&run(&[g, "--proposals", "0"]), "proposals");
+    assert_bad(&run(&[g, "--threads", "0"]), "threads");
+    assert_bad(&run(&[g, "--max-states", "0"]), "max-states");
+    assert_bad(&run(&[g, "--crashes", "5"]), "exceeds the 4 acceptors");
+}
+
+/// 30 acceptors: an unbounded exhaustive search is refused at once. The
+/// control: the same command on 4 acceptors, bounded to a few states, runs.
+#[test]
+fn an_unbounded_search_of_a_large_graph_is_refused_up_front() {
+    let names: Vec<String> = (0..30).map(|i| format!("\"V{i}\"")).collect();
+    let list = names.join(",");
+    let graph = format!(
+        r#"{{"acceptors": [{list}], "learners": {{"L": {{"threshold": 21, "of": [{list}]}}}},
+            "safe_sets": [{{"between": ["L", "L"], "sets": {{"threshold": 21, "of": [{list}]}}}}]}}"#
+    );
+    let dir = std::env::temp_dir().join(format!("hp-check-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("thirty.json");
+    std::fs::write(&path, graph).unwrap();
+    let start = std::time::Instant::now();
+    let refused = run(&[path.to_str().unwrap()]);
+    assert_bad(&refused, "would not finish");
+    assert!(
+        start.elapsed().as_secs() < 10,
+        "the refusal was not up front"
+    );
+    let small = graphs().join("homogeneous4.json");
+    let control = run(&[small.to_str().unwrap(), "--max-states", "20"]);
+    let err = String::from_utf8_lossy(&control.stderr);
+    assert!(matches!(control.status.code(), Some(0 | 1)), "{err}");
+}
