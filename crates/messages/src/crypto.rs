@@ -229,14 +229,38 @@ type Check = Result<
 >;
 
 impl Ed25519Verifier {
+    /// The key of acceptor `signer`.
+    fn acceptor_key(
+        &self,
+        signer: AcceptorId,
+    ) -> Result<ed25519_zebra::VerificationKey, SignatureError> {
+        self.keys
+            .get(signer.index())
+            .copied()
+            .flatten()
+            .ok_or(SignatureError::UnknownSigner(signer))
+    }
+
+    /// The key of proposer `proposer`.
+    fn proposer_key(
+        &self,
+        proposer: ProposerId,
+    ) -> Result<ed25519_zebra::VerificationKey, SignatureError> {
+        usize::try_from(proposer.0)
+            .ok()
+            .and_then(|i| self.proposers.get(i))
+            .copied()
+            .flatten()
+            .ok_or(SignatureError::UnknownProposer(proposer))
+    }
+
     /// The check `message` needs, and the error if it fails.
     fn check_of(&self, message: &Message) -> (Check, SignatureError) {
         match message.body() {
             Body::Signed(s) => {
                 let signer = s.signer();
                 let bad = SignatureError::Invalid(signer);
-                let key = self.keys.get(signer.index()).copied().flatten();
-                let check = key.ok_or(SignatureError::UnknownSigner(signer)).map(|k| {
+                let check = self.acceptor_key(signer).map(|k| {
                     (
                         k,
                         ed25519_zebra::Signature::from_bytes(&s.signature().0),
@@ -252,21 +276,14 @@ impl Ed25519Verifier {
                 ),
                 Some(s) => {
                     let bad = SignatureError::InvalidProposal(s.proposer);
-                    let key = usize::try_from(s.proposer.0)
-                        .ok()
-                        .and_then(|i| self.proposers.get(i))
-                        .copied()
-                        .flatten();
-                    let check = key
-                        .ok_or(SignatureError::UnknownProposer(s.proposer))
-                        .map(|k| {
-                            (
-                                k,
-                                ed25519_zebra::Signature::from_bytes(&s.signature.0),
-                                proposal_signing_payload(self.context, s.proposer, message.id())
-                                    .to_vec(),
-                            )
-                        });
+                    let check = self.proposer_key(s.proposer).map(|k| {
+                        (
+                            k,
+                            ed25519_zebra::Signature::from_bytes(&s.signature.0),
+                            proposal_signing_payload(self.context, s.proposer, message.id())
+                                .to_vec(),
+                        )
+                    });
                     (check, bad)
                 }
             },
@@ -335,14 +352,9 @@ impl Verifier for Ed25519Verifier {
         id: MessageId,
         signature: &Signature,
     ) -> Result<(), SignatureError> {
-        let key = self
-            .keys
-            .get(signer.index())
-            .copied()
-            .flatten()
-            .ok_or(SignatureError::UnknownSigner(signer))?;
         let sig = ed25519_zebra::Signature::from_bytes(&signature.0);
-        key.verify(&sig, &signing_payload(self.context, id))
+        self.acceptor_key(signer)?
+            .verify(&sig, &signing_payload(self.context, id))
             .map_err(|_| SignatureError::Invalid(signer))
     }
 
@@ -352,18 +364,13 @@ impl Verifier for Ed25519Verifier {
         id: MessageId,
     ) -> Result<(), SignatureError> {
         let s = signed.ok_or(SignatureError::UnsignedProposal)?;
-        let key = usize::try_from(s.proposer.0)
-            .ok()
-            .and_then(|i| self.proposers.get(i))
-            .copied()
-            .flatten()
-            .ok_or(SignatureError::UnknownProposer(s.proposer))?;
         let sig = ed25519_zebra::Signature::from_bytes(&s.signature.0);
-        key.verify(
-            &sig,
-            &proposal_signing_payload(self.context, s.proposer, id),
-        )
-        .map_err(|_| SignatureError::InvalidProposal(s.proposer))
+        self.proposer_key(s.proposer)?
+            .verify(
+                &sig,
+                &proposal_signing_payload(self.context, s.proposer, id),
+            )
+            .map_err(|_| SignatureError::InvalidProposal(s.proposer))
     }
 
     /// One batch check of every message with a known key (ZIP 215, so the
