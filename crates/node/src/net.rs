@@ -386,8 +386,10 @@ impl Writer {
             }
             if self.summary_due {
                 self.summary_due = false;
-                let (have, len) = history.summary();
-                if self.link.with(|e| e.summary_due(len)) {
+                // Built only when it is to be sent (most ticks of a quiet
+                // stream send nothing).
+                if self.link.with(|e| e.summary_due(history.len())) {
+                    let (have, len) = history.summary();
                     self.link.with(|e| e.summarised(len));
                     return Some(pb::ConsensusMessage {
                         kind: Some(pb::consensus_message::Kind::Have(have)),
