@@ -155,6 +155,10 @@ pub struct Outcome {
     pub properties: Vec<PropertyResult>,
     /// The engine that was used.
     pub engine: Engine,
+    /// Whether a step was left out because of
+    /// [`ModelConfig::max_own_messages`]: an exhaustive search then covered
+    /// the executions within that bound only.
+    pub message_bound_hit: bool,
 }
 
 impl Outcome {
@@ -210,9 +214,11 @@ pub fn check(config: ModelConfig, options: &CheckOptions) -> Outcome {
     match effective_engine(&config, options) {
         Engine::Reduced => {
             let render = build_reduced(config.clone());
-            run(build_reduced(config), options, Engine::Reduced, |p| {
-                render.render(p)
-            })
+            let model = build_reduced(config);
+            let hit = model.bound_hit.clone();
+            let mut outcome = run(model, options, Engine::Reduced, |p| render.render(p));
+            outcome.message_bound_hit = hit.load(std::sync::atomic::Ordering::Relaxed);
+            outcome
         }
         Engine::Actor => {
             let render = build(config.clone());
@@ -336,5 +342,6 @@ where
         exhaustive: options.strategy != Strategy::Simulation && !bounded && !violated,
         properties,
         engine,
+        message_bound_hit: false,
     }
 }

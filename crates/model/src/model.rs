@@ -66,6 +66,14 @@ pub struct ModelConfig {
     /// synced log with [`Acceptor::recover`]. (The own messages recovery
     /// re-sends are dropped: each was sent in the step that synced it.)
     pub crashes: usize,
+    /// The search bound of the reduced engine: at most this many own messages
+    /// per acceptor instance (`None`: unbounded). A step that would make an
+    /// instance sign more is not explored, so a search that completes covers
+    /// exactly the executions in which every instance signs at most this many
+    /// messages ("exhaustive up to K own messages per instance"); whether any
+    /// step was cut is reported ([`crate::Outcome::message_bound_hit`]).
+    /// Ignored by the actor engine.
+    pub max_own_messages: Option<usize>,
 }
 
 /// The optional reductions of the reduced engine (see [`crate::reduced`]);
@@ -111,6 +119,7 @@ impl ModelConfig {
             learner_delivery: LearnerDelivery::Instant,
             reductions: Reductions::default(),
             crashes: 0,
+            max_own_messages: None,
         }
     }
 

@@ -138,6 +138,16 @@
 //! and kept as a cheap shortcut. With [`ReducedModel::check_reductions`] the
 //! engine explores single deliveries instead (R1–R5), to test R3 and R4.
 //!
+//! # The search bound
+//! With [`ModelConfig::max_own_messages`] `= Some(K)`, a block after which
+//! an instance holds more than `K` own messages is not explored (and
+//! [`ReducedModel::bound_hit`] is set). This is a bound, not a reduction: a
+//! completed search covers every execution in which each instance signs at
+//! most `K` messages, and nothing beyond. The reductions' arguments are
+//! unchanged by it: R6 moves only non-emitting deliveries, so an execution
+//! within the bound maps to block executions within the bound; R7 maps an
+//! instance's messages one to one.
+//!
 //! # Symmetry among acceptors (reduction R7)
 //! States are hashed up to the permutations of acceptors that preserve the
 //! graph, the twins and the silent acceptors, renaming every message; see
@@ -174,6 +184,7 @@ use stateright::{Model, Property};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::{self, Write as _};
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::model::{
@@ -200,6 +211,10 @@ pub struct ReducedModel {
     blocks_memo: Memo<Acceptor, BlocksMemo>,
     /// The run's acceptor automorphisms (reduction R7), when it applies.
     pub symmetry: Option<Arc<Symmetry>>,
+    /// Set when a step was not explored because of
+    /// [`ModelConfig::max_own_messages`]: the search was then complete only
+    /// up to that bound.
+    pub bound_hit: Arc<AtomicBool>,
     /// Check reductions R3 and R4 while exploring (slow; for tests): every
     /// delivery R4 skips is tried on a copy and must emit nothing.
     pub check_reductions: bool,
@@ -395,6 +410,7 @@ pub fn build_reduced(config: ModelConfig) -> ReducedModel {
         twin_pairs: twin_pairs.into(),
         b_max,
         check_reductions: false,
+        bound_hit: Arc::new(AtomicBool::new(false)),
         cx: Context {
             config,
             safe,
@@ -466,7 +482,11 @@ struct Memo<S, R> {
 type Shard<S, R> = Mutex<HashMap<(u64, MessageId), (Arc<S>, R)>>;
 
 const MEMO_SHARDS: usize = 16;
-const MEMO_SHARD_LIMIT: usize = 1 << 13;
+/// Entries per shard before it is cleared. Each entry holds a whole
+/// acceptor or learner (its store), so this bounds the memos' memory: at
+/// 2^13 a 5-second run (n = 4, D twin, `--max-messages 2`) held 2.07 GB, at
+/// 2^10 it holds 350 MB and runs about as fast (docs/model-checking.md).
+const MEMO_SHARD_LIMIT: usize = 1 << 10;
 
 impl<S, R> Default for Memo<S, R> {
     fn default() -> Self {
@@ -807,6 +827,20 @@ impl Model for ReducedModel {
             s.acceptors[to] = r.next.clone();
             for own in &r.emitted {
                 self.send(&mut s, own.clone());
+            }
+        }
+        if let Some(bound) = self.cx.config.max_own_messages {
+            let id = *self.ids.get(to)?;
+            let own = s
+                .acceptors
+                .get(to)?
+                .store()
+                .messages()
+                .filter(|m| m.signer() == Some(id))
+                .count();
+            if own > bound {
+                self.bound_hit.store(true, Ordering::Relaxed);
+                return None;
             }
         }
         Some(s)

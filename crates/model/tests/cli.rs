@@ -62,3 +62,30 @@ fn an_unbounded_search_of_a_large_graph_is_refused_up_front() {
     let err = String::from_utf8_lossy(&control.stderr);
     assert!(matches!(control.status.code(), Some(0 | 1)), "{err}");
 }
+
+/// The result line says "exhaustive up to" the message bound exactly when
+/// the bound cut a step, and plain "exhaustive" when it did not.
+#[test]
+fn the_result_names_the_bound_it_reached() {
+    let g = graphs().join("homogeneous4.json");
+    let g = g.to_str().unwrap();
+    let text = |args: &[&str]| {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let cut = text(&[g, "--silent", "D", "--max-messages", "2"]);
+    assert!(
+        cut.contains("search: exhaustive up to 2 own messages per acceptor instance"),
+        "{cut}"
+    );
+    let roomy = text(&[g, "--silent", "D", "--max-messages", "64"]);
+    assert!(
+        roomy.contains("search: exhaustive (no bound was reached)"),
+        "{roomy}"
+    );
+    let unbounded = text(&[g, "--silent", "D"]);
+    assert!(unbounded.contains("bound: none"), "{unbounded}");
+    assert!(unbounded.contains("search: exhaustive (no bound was reached)"));
+    assert_bad(&run(&[g, "--max-messages", "2000000"]), "max-messages");
+}

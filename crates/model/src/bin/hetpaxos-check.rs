@@ -33,6 +33,13 @@ struct Args {
     /// Number of distinct (ballot, value) proposals (1 to 64).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
     proposals: u64,
+    /// The search bound (reduced engine): at most this many own messages per
+    /// acceptor instance; steps beyond it are not explored, and the result
+    /// says "exhaustive up to N own messages per acceptor instance" when the
+    /// bound cut anything. 0 (the default): unbounded.
+    #[arg(long, default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    max_messages: u64,
     /// dfs, bfs or simulation.
     #[arg(long, default_value = "dfs")]
     strategy: String,
@@ -103,6 +110,31 @@ fn names_to_set(graph: &LearnerGraph, names: &[String]) -> Result<AcceptorSet, S
         set.insert(id);
     }
     Ok(set)
+}
+
+/// What the search covered, in one line: "exhaustive" only when it completed
+/// and no bound cut a step.
+fn search_summary(
+    outcome: &hetpaxos_model::Outcome,
+    options: &CheckOptions,
+    message_bound: Option<usize>,
+) -> String {
+    if !outcome.exhaustive {
+        return "NOT exhaustive (simulation, state or time limit hit, or stopped at a violation)"
+            .to_string();
+    }
+    let mut bounds = Vec::new();
+    if let Some(d) = options.max_depth.filter(|d| outcome.max_depth >= *d) {
+        bounds.push(format!("depth {d}"));
+    }
+    if let Some(k) = message_bound.filter(|_| outcome.message_bound_hit) {
+        bounds.push(format!("{k} own messages per acceptor instance"));
+    }
+    if bounds.is_empty() {
+        "exhaustive (no bound was reached)".to_string()
+    } else {
+        format!("exhaustive up to {} (bound reached)", bounds.join(" and "))
+    }
 }
 
 fn main() -> ExitCode {
@@ -196,6 +228,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
     config.duplicating = args.duplicating;
     config.relays = args.relays;
     config.crashes = args.crashes;
+    config.max_own_messages = usize::try_from(args.max_messages).ok().filter(|k| *k > 0);
     for r in args.without.iter().filter(|r| !r.is_empty()) {
         match r.trim() {
             "r3" => config.reductions.eager_stale_1a = false,
@@ -290,6 +323,13 @@ fn run(args: Args) -> Result<ExitCode, String> {
             }
         }
     }
+    let message_bound = config
+        .max_own_messages
+        .filter(|_| engine == Engine::Reduced);
+    match message_bound {
+        Some(k) => println!("bound: at most {k} own messages per acceptor instance"),
+        None => println!("bound: none on messages per acceptor instance"),
+    }
     let outcome = check(config, &options);
     println!(
         "states generated: {}\nunique states: {}\nmax depth: {}\nelapsed: {:.2}s\nstates/sec: {:.0}\nsearch: {}",
@@ -298,13 +338,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
         outcome.max_depth,
         outcome.elapsed.as_secs_f64(),
         outcome.rate(),
-        if !outcome.exhaustive {
-            "NOT exhaustive (simulation, bound hit, or stopped at a violation)".to_string()
-        } else if let Some(d) = options.max_depth.filter(|d| outcome.max_depth >= *d) {
-            format!("exhaustive up to depth {d} (depth bound reached)")
-        } else {
-            "exhaustive".to_string()
-        }
+        search_summary(&outcome, &options, message_bound)
     );
     let mut failed = false;
     for p in &outcome.properties {
