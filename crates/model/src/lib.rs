@@ -30,7 +30,7 @@ pub mod reduced;
 pub mod symmetry;
 pub mod trace;
 
-pub use model::{HetModel, HetState, LearnerDelivery, ModelConfig, Reductions, build};
+pub use model::{HetModel, HetState, LearnerDelivery, ModelConfig, Mutant, Reductions, build};
 pub use reduced::{ReducedModel, build_reduced};
 
 use stateright::{Checker, Expectation, HasDiscoveries, Model, Path, UniformChooser};

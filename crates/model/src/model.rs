@@ -74,6 +74,21 @@ pub struct ModelConfig {
     /// step was cut is reported ([`crate::Outcome::message_bound_hit`]).
     /// Ignored by the actor engine.
     pub max_own_messages: Option<usize>,
+    /// A seeded fault, to show that the checker catches it (`None`: the
+    /// real behaviour).
+    pub mutant: Option<Mutant>,
+}
+
+/// Seeded faults that a model-checking run must report as violations
+/// (tests in `crates/model/tests/mutants.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mutant {
+    /// A recovering acceptor reads its log without its last own message and
+    /// the deliveries that led to it (a log that lost its newest synced
+    /// step, [`DurableLog::without_last_own`]), so it may sign a different
+    /// message in that message's place: it forks its own chain. Needs
+    /// [`ModelConfig::crashes`] (actor engine).
+    ForgetLastOwnOnRecovery,
 }
 
 /// The optional reductions of the reduced engine (see [`crate::reduced`]);
@@ -120,6 +135,7 @@ impl ModelConfig {
             reductions: Reductions::default(),
             crashes: 0,
             max_own_messages: None,
+            mutant: None,
         }
     }
 
@@ -160,6 +176,8 @@ pub enum Node {
         durable: bool,
         /// Its initial state.
         init: Box<Acceptor>,
+        /// The seeded fault [`Mutant::ForgetLastOwnOnRecovery`].
+        forget_last_own: bool,
     },
     /// The learner process (all learners of the graph), as a network actor.
     Learner {
@@ -232,13 +250,22 @@ impl Actor for Node {
                 o.broadcast(peers, proposal);
                 NodeState::Proposer
             }
-            Node::Acceptor { init, id, .. } => match storage {
+            Node::Acceptor {
+                init,
+                id,
+                forget_last_own,
+                ..
+            } => match storage {
                 None => NodeState::Acceptor(init.clone()),
                 // The re-sent own messages are dropped: a handler runs
                 // atomically here, so every own message in the synced log
                 // was sent in the step that synced it, and a copy would only
                 // pile up duplicates in the network (each crash adding more,
                 // an unbounded state space) that receivers ignore.
+                Some(log) if *forget_last_own => {
+                    let log = log.without_last_own(*id);
+                    NodeState::Acceptor(Box::new(model_recover(init, *id, &log).0))
+                }
                 Some(log) => NodeState::Acceptor(Box::new(model_recover(init, *id, log).0)),
             },
             Node::Learner { init } => NodeState::Learner(init.clone()),
@@ -402,6 +429,22 @@ impl Io for ModelIo {
 pub struct DurableLog(pub Arc<Vec<Record>>);
 
 impl DurableLog {
+    /// The log rolled back by one emitting step of acceptor `a`: without
+    /// its last own message and the records accepted since its previous own
+    /// message (what a recovery that forgets its last own message reads,
+    /// [`Mutant::ForgetLastOwnOnRecovery`]). Dropping the own message alone
+    /// would be harmless: recovery re-derives and re-signs the very same
+    /// message from the records before it.
+    pub fn without_last_own(&self, a: AcceptorId) -> Self {
+        let own = |r: &Record| r.message().signer() == Some(a);
+        let mut records = (*self.0).clone();
+        if let Some(last) = records.iter().rposition(own) {
+            let from = records[..last].iter().rposition(own).map_or(0, |p| p + 1);
+            records.drain(from..=last);
+        }
+        Self(Arc::new(records))
+    }
+
     /// The log image of `acceptor` ([`Acceptor::log_image`]).
     pub fn of(acceptor: &Acceptor) -> Self {
         Self(Arc::new(acceptor.log_image()))
@@ -534,6 +577,7 @@ pub fn build(config: ModelConfig) -> HetModel {
             relays: config.relays,
             durable: config.crashes > 0 && safe.contains(a),
             init: Box::new(init),
+            forget_last_own: config.mutant == Some(Mutant::ForgetLastOwnOnRecovery),
         });
     }
     if learner_slot.is_some() {
