@@ -698,6 +698,21 @@ impl ReducedModel {
         );
     }
 
+    /// Whether instance `i` in state `acc` holds more own messages than
+    /// [`ModelConfig::max_own_messages`] allows (checked before the step's
+    /// messages are sent, so a cut block costs no learner step).
+    fn over_bound(&self, i: usize, acc: &Acceptor) -> bool {
+        let (Some(bound), Some(&id)) = (self.cx.config.max_own_messages, self.ids.get(i)) else {
+            return false;
+        };
+        let own = acc
+            .store()
+            .messages()
+            .filter(|m| m.signer() == Some(id))
+            .count();
+        own > bound
+    }
+
     /// Renders a path of this model as numbered steps.
     pub fn render(&self, path: &stateright::Path<ReducedState, ReducedAction>) -> String {
         let cx = &self.cx;
@@ -824,23 +839,13 @@ impl Model for ReducedModel {
         for id in ids {
             let m = last.sent.get(&id)?.clone();
             let r = self.local_step(to, s.acceptors.get(to)?, m);
+            if self.over_bound(to, &r.next) {
+                self.bound_hit.store(true, Ordering::Relaxed);
+                return None;
+            }
             s.acceptors[to] = r.next.clone();
             for own in &r.emitted {
                 self.send(&mut s, own.clone());
-            }
-        }
-        if let Some(bound) = self.cx.config.max_own_messages {
-            let id = *self.ids.get(to)?;
-            let own = s
-                .acceptors
-                .get(to)?
-                .store()
-                .messages()
-                .filter(|m| m.signer() == Some(id))
-                .count();
-            if own > bound {
-                self.bound_hit.store(true, Ordering::Relaxed);
-                return None;
             }
         }
         Some(s)
