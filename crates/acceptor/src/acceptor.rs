@@ -93,6 +93,13 @@ impl Acceptor {
         self.id
     }
 
+    /// Seeds `fault` into this acceptor's store (feature `mutants`, for the
+    /// model checker's mutant tests only).
+    #[cfg(feature = "mutants")]
+    pub fn seed_store_fault(&mut self, fault: hetpaxos_messages::StoreFault) {
+        self.store.seed_fault(fault);
+    }
+
     /// The message store (read-only). It includes own messages still in the
     /// outbox; what may be shown to peers is [`Acceptor::sendable`].
     pub fn store(&self) -> &MessageStore {

@@ -79,7 +79,7 @@ pub enum LearnerEvent {
 }
 
 /// Votes for one (learner, ballot).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Tally {
     signers: AcceptorSet,
     caught: AcceptorSet,
@@ -97,6 +97,20 @@ pub struct Learner {
     reported_caught: AcceptorSet,
     /// Conflicts already reported (a function of the tallies).
     reported_conflicts: BTreeSet<(LearnerId, Ballot)>,
+    /// A seeded fault (feature `mutants` only; see [`LearnerFault`]).
+    #[cfg(feature = "mutants")]
+    fault: Option<LearnerFault>,
+}
+
+/// Seeded faults of the learner, compiled only with the feature `mutants`:
+/// the model checker's mutant tests seed one to show that it is caught.
+/// Nothing seeds one unless asked to; a node never does.
+#[cfg(feature = "mutants")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LearnerFault {
+    /// Decides one 2a early: as soon as the signers of its 2as at a ballot
+    /// would contain a quorum with one more acceptor (instead of D8).
+    DecideOneEarly,
 }
 
 impl std::fmt::Debug for Learner {
@@ -157,7 +171,44 @@ impl Learner {
             decided: BTreeMap::new(),
             reported_caught: AcceptorSet::EMPTY,
             reported_conflicts: BTreeSet::new(),
+            #[cfg(feature = "mutants")]
+            fault: None,
         }
+    }
+
+    /// Seeds `fault` into this learner (feature `mutants`, for tests only).
+    #[cfg(feature = "mutants")]
+    pub fn seed_fault(&mut self, fault: LearnerFault) {
+        self.fault = Some(fault);
+    }
+
+    /// Seeds `fault` into this learner's store (feature `mutants`, for tests
+    /// only).
+    #[cfg(feature = "mutants")]
+    pub fn seed_store_fault(&mut self, fault: hetpaxos_messages::StoreFault) {
+        self.store.seed_fault(fault);
+    }
+
+    /// Whether `signers`' 2as for learner `a` complete a decision (D8: they
+    /// contain a quorum of `a`).
+    #[cfg(not(feature = "mutants"))]
+    fn decides(&self, a: LearnerId, signers: AcceptorSet) -> bool {
+        self.store.graph().is_quorum(a, signers)
+    }
+
+    /// Whether `signers`' 2as for learner `a` complete a decision (D8: they
+    /// contain a quorum of `a`), or with [`LearnerFault::DecideOneEarly`]
+    /// would with one more signer.
+    #[cfg(feature = "mutants")]
+    fn decides(&self, a: LearnerId, signers: AcceptorSet) -> bool {
+        let graph = self.store.graph();
+        graph.is_quorum(a, signers)
+            || (self.fault == Some(LearnerFault::DecideOneEarly)
+                && graph.acceptor_ids().any(|x| {
+                    let mut more = signers;
+                    more.insert(x);
+                    graph.is_quorum(a, more)
+                }))
     }
 
     /// Handles one received message; returns what happened, in order.
@@ -210,12 +261,12 @@ impl Learner {
         };
         let (ballot, caught, learners) = (facts.ballot(), facts.caught(), facts.two_a_learners());
         let value = facts.value().clone();
-        let graph = self.store.graph().clone();
         for a in learners.iter() {
             let tally = self.tallies.entry((a, ballot)).or_default();
             tally.signers.insert(signer);
             tally.caught = tally.caught.union(caught);
-            if !graph.is_quorum(a, tally.signers) {
+            let tally = *tally;
+            if !self.decides(a, tally.signers) {
                 continue;
             }
             let d = Decision {

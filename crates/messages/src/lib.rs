@@ -34,6 +34,8 @@ pub use message::{
 };
 pub use pending::{BYTES_PER_MISSING_REF, Delivery, Pending, PendingDrops, PendingLimits};
 pub use refusal::Refusal;
+#[cfg(feature = "mutants")]
+pub use store::StoreFault;
 pub use store::{
     Candidate, Facts, IllFormed, Kind, MAX_SEQ, MAX_UNBURIED, MessageStore, NodeIdx, Rejection,
     Top2a,

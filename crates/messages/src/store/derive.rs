@@ -179,7 +179,8 @@ impl MessageStore {
                 .learner_ids()
                 .filter(|&a| {
                     let q = fresh1b[a.index()];
-                    q.contains(signer) && self.graph.is_quorum(a, q)
+                    // D2: the signer's own fresh 1b is among q_a(x).
+                    (q.contains(signer) || !self.d2()) && self.graph.is_quorum(a, q)
                 })
                 .collect();
             if learners.is_empty() {

@@ -91,6 +91,20 @@ pub struct MessageStore {
     /// XOR of the first 8 bytes of every accepted id: an order-independent
     /// digest of the accepted set, for hashing states in the model checker.
     set_digest: u64,
+    /// A seeded fault (feature `mutants` only; see [`StoreFault`]).
+    #[cfg(feature = "mutants")]
+    fault: Option<StoreFault>,
+}
+
+/// Seeded faults of the store, compiled only with the feature `mutants`:
+/// the model checker's mutant tests seed one to show that it is caught.
+/// Nothing seeds one unless asked to; a node never does.
+#[cfg(feature = "mutants")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreFault {
+    /// Decision D2 dropped: a 2a for learner `a` need not have its signer's
+    /// own fresh 1b among `q_a(x)`'s signers.
+    WithoutD2,
 }
 
 /// Most distinct caught sets whose `Con_a` are cached.
@@ -110,11 +124,32 @@ impl MessageStore {
             empty_fresh1b: vec![AcceptorSet::EMPTY; l].into(),
             empty_top2a: vec![Top2a::default(); l].into(),
             set_digest: 0,
+            #[cfg(feature = "mutants")]
+            fault: None,
             graph,
         };
         let none = store.connected_for(AcceptorSet::EMPTY);
         store.con_cache.insert(AcceptorSet::EMPTY, none);
         store
+    }
+
+    /// Seeds `fault` into this store (feature `mutants`, for tests only).
+    #[cfg(feature = "mutants")]
+    pub fn seed_fault(&mut self, fault: StoreFault) {
+        self.fault = Some(fault);
+    }
+
+    /// Whether decision D2 is in force (always, unless a test seeded
+    /// [`StoreFault::WithoutD2`]).
+    #[cfg(feature = "mutants")]
+    pub(crate) fn d2(&self) -> bool {
+        self.fault != Some(StoreFault::WithoutD2)
+    }
+
+    /// Whether decision D2 is in force: always.
+    #[cfg(not(feature = "mutants"))]
+    pub(crate) fn d2(&self) -> bool {
+        true
     }
 
     /// The learner graph.
