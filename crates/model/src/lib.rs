@@ -11,7 +11,9 @@
 //!
 //! Byzantine acceptors are modelled as **twins** (two independent honest
 //! instances signing as the same acceptor, each with its own state, which
-//! equivocate whenever their views differ) or as **silent**. The network is
+//! equivocate whenever their views differ), as **silent**, or as
+//! **arbitrary** (signing any well-formed message over what was sent, within
+//! a bound: [`forge`], reduced engine only). The network is
 //! unordered and loss-free (loss is unbounded delay for safety), optionally
 //! duplicating.
 //!
@@ -23,14 +25,18 @@
 //! the mapping from definitions to properties is in `docs/model-checking.md`.
 #![forbid(unsafe_code)]
 
+pub mod forge;
 pub mod graph_file;
+mod memo;
 pub mod model;
 pub mod properties;
 pub mod reduced;
 pub mod symmetry;
 pub mod trace;
 
-pub use model::{HetModel, HetState, LearnerDelivery, ModelConfig, Mutant, Reductions, build};
+pub use model::{
+    DEFAULT_MAX_FORGED, HetModel, HetState, LearnerDelivery, ModelConfig, Mutant, Reductions, build,
+};
 pub use reduced::{ReducedModel, build_reduced};
 
 use stateright::{Checker, Expectation, HasDiscoveries, Model, Path, UniformChooser};
@@ -159,6 +165,10 @@ pub struct Outcome {
     /// [`ModelConfig::max_own_messages`]: an exhaustive search then covered
     /// the executions within that bound only.
     pub message_bound_hit: bool,
+    /// Whether [`ModelConfig::max_forged`] stopped a forgery that was
+    /// possible: an exhaustive search then covered the executions within
+    /// that bound only.
+    pub forge_bound_hit: bool,
 }
 
 impl Outcome {
@@ -216,8 +226,10 @@ pub fn check(config: ModelConfig, options: &CheckOptions) -> Outcome {
             let render = build_reduced(config.clone());
             let model = build_reduced(config);
             let hit = model.bound_hit.clone();
+            let forge_hit = model.forge_bound_hit.clone();
             let mut outcome = run(model, options, Engine::Reduced, |p| render.render(p));
             outcome.message_bound_hit = hit.load(std::sync::atomic::Ordering::Relaxed);
+            outcome.forge_bound_hit = forge_hit.load(std::sync::atomic::Ordering::Relaxed);
             outcome
         }
         Engine::Actor => {
@@ -343,5 +355,6 @@ where
         properties,
         engine,
         message_bound_hit: false,
+        forge_bound_hit: false,
     }
 }

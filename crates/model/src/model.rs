@@ -44,6 +44,14 @@ pub struct ModelConfig {
     pub twins: AcceptorSet,
     /// Byzantine acceptors that stay silent (no instance at all).
     pub silent: AcceptorSet,
+    /// Arbitrary Byzantine acceptors: no instance, but each may sign any
+    /// well-formed message over what was sent, within the bound of
+    /// [`crate::forge`] (reduced engine only; the actor engine runs them as
+    /// silent, and `hetpaxos-check` refuses that combination).
+    pub arbitrary: AcceptorSet,
+    /// At most this many messages signed by the [`Self::arbitrary`]
+    /// acceptors per run, all together (the forgery bound).
+    pub max_forged: usize,
     /// Number of distinct (ballot, value) proposals: proposal `i` has ballot
     /// timestamp `i + 1` and value `v{i+1}`.
     pub proposals: usize,
@@ -79,6 +87,12 @@ pub struct ModelConfig {
     pub mutant: Option<Mutant>,
 }
 
+/// The default of [`ModelConfig::max_forged`]: one forgery per run. The
+/// largest bound under which n = 4 with D arbitrary and two proposals
+/// completes within minutes on the development machine (two forgeries do
+/// not finish in 150 s; docs/model-checking.md has the figures).
+pub const DEFAULT_MAX_FORGED: usize = 1;
+
 /// Seeded faults that a model-checking run must report as violations
 /// (tests in `crates/model/tests/mutants.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,6 +103,18 @@ pub enum Mutant {
     /// message in that message's place: it forks its own chain. Needs
     /// [`ModelConfig::crashes`] (actor engine).
     ForgetLastOwnOnRecovery,
+    /// Every store of the run (acceptors' and learner's) accepts 2as
+    /// without decision D2 (the signer's own fresh 1b in `q_a(x)`): a
+    /// forged 2a that honest stores refuse is accepted, and its facts differ
+    /// from the executable spec's. Needs [`ModelConfig::arbitrary`] (an
+    /// honest or twin signer always has its own 1b). Reduced engine, feature
+    /// `mutants`.
+    #[cfg(feature = "mutants")]
+    StoreWithoutD2,
+    /// The learner decides one 2a early (when one more signer would
+    /// complete a quorum). Reduced engine, feature `mutants`.
+    #[cfg(feature = "mutants")]
+    LearnerDecidesOneEarly,
 }
 
 /// The optional reductions of the reduced engine (see [`crate::reduced`]);
@@ -128,6 +154,8 @@ impl ModelConfig {
             graph,
             twins: AcceptorSet::EMPTY,
             silent: AcceptorSet::EMPTY,
+            arbitrary: AcceptorSet::EMPTY,
+            max_forged: DEFAULT_MAX_FORGED,
             proposals: 2,
             duplicating: false,
             relays: false,
@@ -139,9 +167,14 @@ impl ModelConfig {
         }
     }
 
-    /// The Byzantine acceptors (twins and silent).
+    /// The Byzantine acceptors (twins, silent and arbitrary).
     pub fn byzantine(&self) -> AcceptorSet {
-        self.twins.union(self.silent)
+        self.twins.union(self.silent).union(self.arbitrary)
+    }
+
+    /// The acceptors that have no instance: silent and arbitrary ones.
+    pub fn without_instance(&self) -> AcceptorSet {
+        self.silent.union(self.arbitrary)
     }
 
     /// The actually-safe acceptors: all but the Byzantine ones.
@@ -488,7 +521,7 @@ pub fn build(config: ModelConfig) -> HetModel {
     // Acceptor instances.
     let mut slots: Vec<(AcceptorId, u8)> = Vec::new();
     for a in graph.acceptor_ids() {
-        if config.silent.contains(a) {
+        if config.without_instance().contains(a) {
             continue;
         }
         let copies = if config.twins.contains(a) { 2 } else { 1 };

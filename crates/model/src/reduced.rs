@@ -148,6 +148,14 @@
 //! within the bound maps to block executions within the bound; R7 maps an
 //! instance's messages one to one.
 //!
+//! # Arbitrary Byzantine acceptors
+//! With [`ModelConfig::arbitrary`], an action may also be a *forgery*
+//! ([`ReducedAction::Forge`]): an arbitrary acceptor sends a well-formed
+//! message of its choice, within the bound of [`crate::forge`], which also
+//! argues why R1–R6 still hold. `sent` then also holds the forgeries, which
+//! the learner's store holds too, so states are still told apart by the
+//! acceptors and the learner; R7 hashes the set of forgeries as well.
+//!
 //! # Symmetry among acceptors (reduction R7)
 //! States are hashed up to the permutations of acceptors that preserve the
 //! graph, the twins and the silent acceptors, renaming every message; see
@@ -181,12 +189,14 @@ use hetpaxos_messages::{
 };
 use hetpaxos_quorums::{AcceptorId, LearnerSet};
 use stateright::{Model, Property};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::{self, Write as _};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::forge::{Forgery, Verdicts, forged_count, forgeries_touching};
+use crate::memo::{Memo, fast_hash, hash64};
 use crate::model::{
     Context, DurableLog, LearnerDelivery, ModelConfig, ModelIo, model_acceptor, model_recover,
     proposals,
@@ -209,12 +219,17 @@ pub struct ReducedModel {
     step_memo: Memo<Acceptor, Arc<LocalStep>>,
     learner_memo: Memo<Learner, Arc<Learner>>,
     blocks_memo: Memo<Acceptor, BlocksMemo>,
+    verdicts: Verdicts,
     /// The run's acceptor automorphisms (reduction R7), when it applies.
     pub symmetry: Option<Arc<Symmetry>>,
     /// Set when a step was not explored because of
     /// [`ModelConfig::max_own_messages`]: the search was then complete only
     /// up to that bound.
     pub bound_hit: Arc<AtomicBool>,
+    /// Set when a state had used up [`ModelConfig::max_forged`] while a
+    /// forger could still have sent a well-formed message: the search was
+    /// then complete only up to that bound.
+    pub forge_bound_hit: Arc<AtomicBool>,
     /// Check reductions R3 and R4 while exploring (slow; for tests): every
     /// delivery R4 skips is tried on a copy and must emit nothing.
     pub check_reductions: bool,
@@ -235,6 +250,9 @@ pub struct ReducedState {
     /// Reduction R7: when set, the state is hashed by the least hash of its
     /// images under the run's acceptor automorphisms ([`crate::symmetry`]).
     pub symmetry: Option<Arc<Symmetry>>,
+    /// Every forgery an arbitrary acceptor may send next, bound aside
+    /// ([`crate::forge`]; a function of `sent`, not hashed).
+    pub forgeable: Arc<Vec<Forgery>>,
 }
 
 impl ReducedState {
@@ -322,6 +340,8 @@ pub enum ReducedAction {
         /// The messages, in delivery order.
         ids: Vec<MessageId>,
     },
+    /// An arbitrary Byzantine acceptor sends a message ([`crate::forge`]).
+    Forge(Forgery),
 }
 
 impl Observed for ReducedState {
@@ -366,7 +386,7 @@ pub fn build_reduced(config: ModelConfig) -> ReducedModel {
     let mut honest_slots = Vec::new();
     let mut twin_pairs = Vec::new();
     for a in graph.acceptor_ids() {
-        if config.silent.contains(a) {
+        if config.without_instance().contains(a) {
             continue;
         }
         let copies = if config.twins.contains(a) { 2 } else { 1 };
@@ -384,22 +404,36 @@ pub fn build_reduced(config: ModelConfig) -> ReducedModel {
                 name.to_string()
             });
             ids.push(a);
-            init_acceptors.push(Arc::new(model_acceptor(&graph, a, &verifier)));
+            #[allow(unused_mut)] // seeded faults need the feature `mutants`
+            let mut acceptor = model_acceptor(&graph, a, &verifier);
+            #[cfg(feature = "mutants")]
+            if config.mutant == Some(crate::Mutant::StoreWithoutD2) {
+                acceptor.seed_store_fault(hetpaxos_messages::StoreFault::WithoutD2);
+            }
+            init_acceptors.push(Arc::new(acceptor));
         }
     }
     let (proposals, proposed) = proposals(config.proposals);
-    let learner = Arc::new(Learner::new(
-        graph.clone(),
-        verifier,
-        PendingLimits::default(),
-    ));
+    #[allow(unused_mut)] // seeded faults need the feature `mutants`
+    let mut learner = Learner::new(graph.clone(), verifier, PendingLimits::default());
+    #[cfg(feature = "mutants")]
+    match config.mutant {
+        Some(crate::Mutant::StoreWithoutD2) => {
+            learner.seed_store_fault(hetpaxos_messages::StoreFault::WithoutD2);
+        }
+        Some(crate::Mutant::LearnerDecidesOneEarly) => {
+            learner.seed_fault(hetpaxos_learner::LearnerFault::DecideOneEarly);
+        }
+        _ => {}
+    }
+    let learner = Arc::new(learner);
     let b_max = proposals
         .iter()
         .filter_map(|m| m.as_proposal().map(|p| p.ballot()))
         .max();
     let r = config.reductions;
     let symmetry = (r.acceptor_symmetry && r.batch_to_emission && r.eager_stale_1a)
-        .then(|| Symmetry::new(&graph, config.twins, config.silent))
+        .then(|| Symmetry::new(&graph, config.twins, config.silent, config.arbitrary))
         .filter(|s| s.order() > 1)
         .map(Arc::new);
     ReducedModel {
@@ -407,10 +441,12 @@ pub fn build_reduced(config: ModelConfig) -> ReducedModel {
         step_memo: Memo::default(),
         learner_memo: Memo::default(),
         blocks_memo: Memo::default(),
+        verdicts: Verdicts::default(),
         twin_pairs: twin_pairs.into(),
         b_max,
         check_reductions: false,
         bound_hit: Arc::new(AtomicBool::new(false)),
+        forge_bound_hit: Arc::new(AtomicBool::new(false)),
         cx: Context {
             config,
             safe,
@@ -434,87 +470,6 @@ type BlocksMemo = (Arc<Vec<MessageId>>, Arc<Vec<Vec<MessageId>>>);
 struct LocalStep {
     next: Arc<Acceptor>,
     emitted: Vec<Message>,
-}
-
-/// A deterministic 64-bit hash (the standard library's SipHash, fixed keys).
-fn hash64<T: Hash + ?Sized>(x: &T) -> u64 {
-    #[allow(deprecated)]
-    let mut h = std::hash::SipHasher::new();
-    x.hash(&mut h);
-    h.finish()
-}
-
-/// A fast, weak 64-bit hash (multiply-rotate, as in rustc's `FxHasher`) for
-/// memo keys only: memo hits are confirmed with `Eq`.
-fn fast_hash<T: Hash + ?Sized>(x: &T) -> u64 {
-    struct Fx(u64);
-    impl Hasher for Fx {
-        fn finish(&self) -> u64 {
-            self.0
-        }
-        fn write(&mut self, bytes: &[u8]) {
-            for chunk in bytes.chunks(8) {
-                let mut b = [0u8; 8];
-                b[..chunk.len()].copy_from_slice(chunk);
-                self.write_u64(u64::from_le_bytes(b));
-            }
-        }
-        fn write_u64(&mut self, i: u64) {
-            self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    let mut h = Fx(0);
-    x.hash(&mut h);
-    h.finish()
-}
-
-/// A memo of a pure function of a state machine's state and a message: a
-/// speed-up only. Entries are keyed by (hash of the state, message id) and
-/// keep the state they were computed from; a hit is used only when that state
-/// is equal (`Eq`) to the queried one, so a hash collision costs a
-/// recomputation, never a wrong result. Sharded for the worker threads, and
-/// cleared when it grows past a bound.
-struct Memo<S, R> {
-    shards: Vec<Shard<S, R>>,
-}
-
-/// One shard of a [`Memo`].
-type Shard<S, R> = Mutex<HashMap<(u64, MessageId), (Arc<S>, R)>>;
-
-const MEMO_SHARDS: usize = 16;
-/// Entries per shard before it is cleared. Each entry holds a whole
-/// acceptor or learner (its store), so this bounds the memos' memory: at
-/// 2^13 a 5-second run (n = 4, D twin, `--max-messages 2`) held 2.07 GB, at
-/// 2^10 it holds 350 MB and runs about as fast (docs/model-checking.md).
-const MEMO_SHARD_LIMIT: usize = 1 << 10;
-
-impl<S, R> Default for Memo<S, R> {
-    fn default() -> Self {
-        Self {
-            shards: (0..MEMO_SHARDS).map(|_| Mutex::default()).collect(),
-        }
-    }
-}
-
-impl<S: Eq, R: Clone> Memo<S, R> {
-    fn shard(&self, key: &(u64, MessageId)) -> Option<&Shard<S, R>> {
-        self.shards.get((key.0 as usize) % MEMO_SHARDS)
-    }
-
-    fn get(&self, key: &(u64, MessageId), from: &Arc<S>) -> Option<R> {
-        let map = self.shard(key)?.lock().ok()?;
-        let (src, r) = map.get(key)?;
-        (Arc::ptr_eq(src, from) || **src == **from).then(|| r.clone())
-    }
-
-    fn put(&self, key: (u64, MessageId), from: Arc<S>, r: R) {
-        if let Some(Ok(mut map)) = self.shard(&key).map(|m| m.lock()) {
-            if map.len() >= MEMO_SHARD_LIMIT {
-                map.clear();
-            }
-            map.insert(key, (from, r));
-        }
-    }
 }
 
 /// The highest ballot of a 1a in `store`: the acceptor's highest known ballot
@@ -713,6 +668,34 @@ impl ReducedModel {
         own > bound
     }
 
+    /// `state.forgeable` after an action that sent the messages not in
+    /// `before`: the earlier forgeries not sent since, and those that
+    /// reference a new message (see [`forgeries_touching`]).
+    fn update_forgeable(&self, state: &mut ReducedState, before: &BTreeMap<MessageId, Message>) {
+        let arbitrary = self.cx.config.arbitrary;
+        if arbitrary.is_empty() || state.sent.len() == before.len() {
+            return;
+        }
+        let sent = &state.sent;
+        let mut next: Vec<Forgery> = state
+            .forgeable
+            .iter()
+            .filter(|f| !sent.contains_key(&f.id))
+            .cloned()
+            .collect();
+        let new = |id: &MessageId| !before.contains_key(id);
+        for by in arbitrary.iter() {
+            next.extend(forgeries_touching(
+                by,
+                sent,
+                &new,
+                state.learner.store(),
+                &self.verdicts,
+            ));
+        }
+        state.forgeable = Arc::new(next);
+    }
+
     /// Renders a path of this model as numbered steps.
     pub fn render(&self, path: &stateright::Path<ReducedState, ReducedAction>) -> String {
         let cx = &self.cx;
@@ -726,6 +709,16 @@ impl ReducedModel {
         for (k, w) in steps.windows(2).enumerate() {
             let (prev, action) = (&w[0].0, &w[0].1);
             let next = &w[1].0;
+            if let Some(ReducedAction::Forge(f)) = action {
+                let m = f.message();
+                let _ = writeln!(
+                    out,
+                    "{:>3}. {} (arbitrary) forges {}",
+                    k + 1,
+                    cx.config.graph.acceptor_name(f.by),
+                    describe(cx, next, &m)
+                );
+            }
             if let Some(ReducedAction::Deliver { to, ids }) = action {
                 let name = cx.names.get(*to).cloned().unwrap_or_default();
                 for (n, id) in ids.iter().enumerate() {
@@ -783,10 +776,12 @@ impl Model for ReducedModel {
             twin_pairs: self.twin_pairs.clone(),
             // R7 needs every state at an emission point (R6 blocks).
             symmetry: self.symmetry.clone().filter(|_| !self.check_reductions),
+            forgeable: Arc::new(Vec::new()),
         };
         for p in &self.proposals {
             self.send(&mut s, p.clone());
         }
+        self.update_forgeable(&mut s, &BTreeMap::new());
         // No store holds a 1a yet: nothing is stale (R3).
         vec![s]
     }
@@ -831,10 +826,35 @@ impl Model for ReducedModel {
                 }
             }
         }
+        let arbitrary = self.cx.config.arbitrary;
+        if arbitrary.is_empty() {
+            return;
+        }
+        if forged_count(&state.sent, arbitrary) >= self.cx.config.max_forged {
+            if !state.forgeable.is_empty() {
+                self.forge_bound_hit.store(true, Ordering::Relaxed);
+            }
+            return;
+        }
+        for f in state.forgeable.iter() {
+            actions.push(ReducedAction::Forge(f.clone()));
+        }
     }
 
     fn next_state(&self, last: &ReducedState, action: ReducedAction) -> Option<ReducedState> {
-        let ReducedAction::Deliver { to, ids } = action;
+        let (to, ids) = match action {
+            ReducedAction::Deliver { to, ids } => (to, ids),
+            ReducedAction::Forge(f) => {
+                let m = f.message();
+                if last.sent.contains_key(&m.id()) {
+                    return None;
+                }
+                let mut s = last.clone();
+                self.send(&mut s, m);
+                self.update_forgeable(&mut s, &last.sent);
+                return Some(s);
+            }
+        };
         let mut s = last.clone();
         for id in ids {
             let m = last.sent.get(&id)?.clone();
@@ -848,6 +868,7 @@ impl Model for ReducedModel {
                 self.send(&mut s, own.clone());
             }
         }
+        self.update_forgeable(&mut s, &last.sent);
         Some(s)
     }
 

@@ -25,6 +25,14 @@
 //! acceptor's instances and the renamed decisions, and that is what is
 //! hashed.
 //!
+//! With arbitrary acceptors ([`crate::forge`]) an instance's store is still
+//! its last own message's history (plus stale 1as), but the learner also
+//! holds the forgeries that no instance has received yet; and the forgeries
+//! an arbitrary acceptor may send are a function of the messages sent. So a
+//! state is determined by the heads, the set of forgeries and the
+//! decisions, and the set of forgeries (renamed; arbitrary acceptors are
+//! mapped onto themselves) is hashed too.
+//!
 //! The equivariance of the real code is an assumption checked by the test
 //! `symmetry_visits_one_state_per_orbit` (same orbits with and without R7).
 
@@ -39,6 +47,8 @@ use std::sync::Mutex;
 pub struct Symmetry {
     /// Every automorphism (the identity first): `perms[k][a] = π_k(a)`.
     perms: Vec<Vec<AcceptorId>>,
+    /// The arbitrary acceptors: their messages are hashed as a set.
+    arbitrary: AcceptorSet,
     memo: Vec<Mutex<HashMap<(u32, MessageId), MessageId>>>,
 }
 
@@ -61,6 +71,7 @@ fn preserves(
     perm: &[AcceptorId],
     twins: AcceptorSet,
     silent: AcceptorSet,
+    arbitrary: AcceptorSet,
 ) -> bool {
     // The families as minimal sets: a permutation preserves a family exactly
     // when it preserves its minimal sets. A graph too large to enumerate gets
@@ -72,6 +83,7 @@ fn preserves(
     let edges = |m: &hetpaxos_quorums::EdgeMatrix| m.iter().flatten().all(|sets| same(sets));
     map_set(perm, twins) == twins
         && map_set(perm, silent) == silent
+        && map_set(perm, arbitrary) == arbitrary
         && e.quorums.iter().all(|qs| same(qs))
         && edges(&e.condensed)
         && edges(&e.given)
@@ -96,22 +108,28 @@ fn permutations(n: usize) -> Vec<Vec<usize>> {
 }
 
 impl Symmetry {
-    /// The automorphisms of `graph` with these twins and silent acceptors
-    /// (only the identity above eight acceptors).
-    pub fn new(graph: &LearnerGraph, twins: AcceptorSet, silent: AcceptorSet) -> Self {
+    /// The automorphisms of `graph` with these twins, silent and arbitrary
+    /// acceptors (only the identity above eight acceptors).
+    pub fn new(
+        graph: &LearnerGraph,
+        twins: AcceptorSet,
+        silent: AcceptorSet,
+        arbitrary: AcceptorSet,
+    ) -> Self {
         let ids: Vec<AcceptorId> = graph.acceptor_ids().collect();
         let n = ids.len();
         let mut perms = vec![ids.clone()];
         if n <= MAX_ACCEPTORS {
             for p in permutations(n).into_iter().skip(1) {
                 let perm: Vec<AcceptorId> = p.iter().map(|&i| ids[i]).collect();
-                if preserves(graph, &perm, twins, silent) {
+                if preserves(graph, &perm, twins, silent, arbitrary) {
                     perms.push(perm);
                 }
             }
         }
         Self {
             perms,
+            arbitrary,
             memo: (0..SHARDS).map(|_| Mutex::default()).collect(),
         }
     }
@@ -150,7 +168,8 @@ impl Symmetry {
     }
 
     /// The least hash of the images of a state given by each instance's
-    /// (acceptor, last own message), the learner and the sent messages.
+    /// (acceptor, last own message), the learner and the sent messages (of
+    /// which the forgeries of arbitrary acceptors are hashed as a set).
     pub fn canonical_hash(
         &self,
         heads: &[(AcceptorId, Option<MessageId>)],
@@ -158,6 +177,14 @@ impl Symmetry {
         sent: &BTreeMap<MessageId, Message>,
     ) -> u64 {
         let n = self.perms[0].len();
+        let forged: Vec<MessageId> = if self.arbitrary.is_empty() {
+            Vec::new()
+        } else {
+            sent.iter()
+                .filter(|(_, m)| m.signer().is_some_and(|a| self.arbitrary.contains(a)))
+                .map(|(id, _)| *id)
+                .collect()
+        };
         (0..self.perms.len())
             .map(|k| {
                 #[allow(deprecated)]
@@ -171,6 +198,10 @@ impl Symmetry {
                     hs.sort_unstable();
                     hs.hash(&mut h);
                 }
+                let mut renamed: Vec<MessageId> =
+                    forged.iter().map(|m| self.rename(k, *m, sent)).collect();
+                renamed.sort_unstable();
+                renamed.hash(&mut h);
                 // As the learner's own `Hash`: which ballot each learner
                 // decided (its future depends only on that).
                 for d in learner.decisions() {
@@ -209,14 +240,23 @@ mod tests {
     fn automorphism_groups_of_the_example_runs() {
         let h = examples::homogeneous(4, 1).unwrap();
         let none = AcceptorSet::EMPTY;
-        assert_eq!(Symmetry::new(&h, none, none).order(), 24);
-        assert_eq!(Symmetry::new(&h, set(&h, "D"), none).order(), 6);
-        assert_eq!(Symmetry::new(&h, set(&h, "C"), set(&h, "D")).order(), 2);
+        assert_eq!(Symmetry::new(&h, none, none, none).order(), 24);
+        assert_eq!(Symmetry::new(&h, set(&h, "D"), none, none).order(), 6);
+        assert_eq!(
+            Symmetry::new(&h, set(&h, "C"), set(&h, "D"), none).order(),
+            2
+        );
+        // An arbitrary acceptor is only ever mapped onto itself.
+        assert_eq!(Symmetry::new(&h, none, none, set(&h, "D")).order(), 6);
+        assert_eq!(
+            Symmetry::new(&h, none, set(&h, "C"), set(&h, "D")).order(),
+            2
+        );
         let rb = examples::red_blue().unwrap();
         // Blue trusts only A, B, C: D is never interchangeable with them.
-        assert_eq!(Symmetry::new(&rb, none, none).order(), 6);
-        assert_eq!(Symmetry::new(&rb, set(&rb, "D"), none).order(), 6);
-        assert_eq!(Symmetry::new(&rb, set(&rb, "C"), none).order(), 2);
+        assert_eq!(Symmetry::new(&rb, none, none, none).order(), 6);
+        assert_eq!(Symmetry::new(&rb, set(&rb, "D"), none, none).order(), 6);
+        assert_eq!(Symmetry::new(&rb, set(&rb, "C"), none, none).order(), 2);
     }
 
     /// Symmetry of expression graphs comes from what the expressions mean:
@@ -246,11 +286,11 @@ mod tests {
         )
         .unwrap();
         let none = AcceptorSet::EMPTY;
-        assert_eq!(Symmetry::new(&g, none, none).order(), 4);
-        assert_eq!(Symmetry::new(&g, set(&g, "B"), none).order(), 2);
+        assert_eq!(Symmetry::new(&g, none, none, none).order(), 4);
+        assert_eq!(Symmetry::new(&g, set(&g, "B"), none, none).order(), 2);
         // C(30, 20) minimal quorums: not enumerated, no symmetry assumed.
         let big = examples::homogeneous(30, 1).unwrap();
         assert!(big.enumerated().is_none());
-        assert_eq!(Symmetry::new(&big, none, none).order(), 1);
+        assert_eq!(Symmetry::new(&big, none, none, none).order(), 1);
     }
 }

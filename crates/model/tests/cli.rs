@@ -89,3 +89,51 @@ fn the_result_names_the_bound_it_reached() {
     assert!(unbounded.contains("search: exhaustive (no bound was reached)"));
     assert_bad(&run(&[g, "--max-messages", "2000000"]), "max-messages");
 }
+
+/// `--arbitrary` runs on the reduced engine and names the forgery bound in
+/// the result; combined with an option that needs the actor engine, or
+/// with an acceptor that is also a twin, it is refused (as is
+/// `--max-messages` with the actor engine).
+#[test]
+fn arbitrary_acceptors_and_their_bound() {
+    let g = graphs().join("homogeneous4.json");
+    let g = g.to_str().unwrap();
+    let out = run(&[
+        g,
+        "--arbitrary",
+        "D",
+        "--proposals",
+        "1",
+        "--max-forged",
+        "1",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("arbitrary {D}"), "{text}");
+    assert!(
+        text.contains("bound: at most 1 forged messages by the arbitrary acceptors"),
+        "{text}"
+    );
+    assert!(
+        text.contains("search: exhaustive up to 1 forged messages (bound reached)"),
+        "{text}"
+    );
+    assert_bad(
+        &run(&[g, "--arbitrary", "D", "--engine", "actor"]),
+        "--arbitrary needs the reduced engine",
+    );
+    assert_bad(
+        &run(&[g, "--arbitrary", "D", "--relays"]),
+        "--arbitrary needs the reduced engine",
+    );
+    assert_bad(
+        &run(&[g, "--arbitrary", "D", "--byzantine", "D"]),
+        "only one of",
+    );
+    assert_bad(&run(&[g, "--arbitrary", "E"]), "unknown acceptor");
+    assert_bad(&run(&[g, "--max-forged", "17"]), "max-forged");
+    assert_bad(
+        &run(&[g, "--max-messages", "2", "--engine", "actor"]),
+        "--max-messages bounds the reduced engine only",
+    );
+}

@@ -482,16 +482,20 @@ fn a_crashed_acceptor_recovers_its_chain() {
 #[test]
 fn symmetry_visits_one_state_per_orbit() {
     use std::collections::{BTreeSet, HashSet};
-    for (graph, twins, silent, proposals) in [
-        (examples::homogeneous(4, 1).unwrap(), "D", "", 1),
-        (examples::homogeneous(4, 1).unwrap(), "", "D", 2),
-        (examples::homogeneous(3, 1).unwrap(), "", "", 2),
-        (examples::red_blue().unwrap(), "D", "", 1),
+    for (graph, twins, silent, arbitrary, proposals) in [
+        (examples::homogeneous(4, 1).unwrap(), "D", "", "", 1),
+        (examples::homogeneous(4, 1).unwrap(), "", "D", "", 2),
+        (examples::homogeneous(3, 1).unwrap(), "", "", "", 2),
+        (examples::red_blue().unwrap(), "D", "", "", 1),
+        (examples::homogeneous(4, 1).unwrap(), "", "", "D", 1),
+        (examples::red_blue().unwrap(), "", "", "D", 1),
     ] {
         let graph = Arc::new(graph);
         let mut config = ModelConfig::new(graph.clone());
         config.twins = set(&graph, twins);
         config.silent = set(&graph, silent);
+        config.arbitrary = set(&graph, arbitrary);
+        config.max_forged = 1;
         config.proposals = proposals;
         let on = build_reduced(config.clone());
         let sym = on.symmetry.clone().expect("these runs have automorphisms");
@@ -517,7 +521,7 @@ fn symmetry_visits_one_state_per_orbit() {
             }
         }
         eprintln!(
-            "{twins:?}/{silent:?}, {proposals} proposal(s): {} states, {} orbits, {} automorphisms",
+            "{twins:?}/{silent:?}/{arbitrary:?}, {proposals} proposal(s): {} states, {} orbits, {} automorphisms",
             states.len(),
             orbits_off.len(),
             sym.order()

@@ -7,8 +7,8 @@
 use clap::Parser;
 use hetpaxos_model::graph_file::parse_graph;
 use hetpaxos_model::{
-    CheckOptions, Engine, LearnerDelivery, ModelConfig, Progress, ProgressFn, Strategy, build,
-    build_reduced, check, effective_engine, properties,
+    CheckOptions, DEFAULT_MAX_FORGED, Engine, LearnerDelivery, ModelConfig, Progress, ProgressFn,
+    Strategy, build, build_reduced, check, effective_engine, properties,
 };
 use hetpaxos_quorums::{AcceptorSet, LearnerGraph, Violation};
 use stateright::{Expectation, Model};
@@ -30,6 +30,16 @@ struct Args {
     /// Byzantine acceptors that stay silent, comma-separated names.
     #[arg(long, value_delimiter = ',')]
     silent: Vec<String>,
+    /// Arbitrary Byzantine acceptors, comma-separated names: each may sign any
+    /// well-formed message over what was sent (reduced engine; the shape of
+    /// a forgery is in docs/model-checking.md).
+    #[arg(long, value_delimiter = ',')]
+    arbitrary: Vec<String>,
+    /// The forgery bound: at most this many messages signed by the
+    /// --arbitrary acceptors per run, all together (0 to 16).
+    #[arg(long, default_value_t = DEFAULT_MAX_FORGED as u64,
+          value_parser = clap::value_parser!(u64).range(0..=16))]
+    max_forged: u64,
     /// Number of distinct (ballot, value) proposals (1 to 64).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
     proposals: u64,
@@ -118,6 +128,7 @@ fn search_summary(
     outcome: &hetpaxos_model::Outcome,
     options: &CheckOptions,
     message_bound: Option<usize>,
+    forge_bound: Option<usize>,
 ) -> String {
     if !outcome.exhaustive {
         return "NOT exhaustive (simulation, state or time limit hit, or stopped at a violation)"
@@ -129,6 +140,9 @@ fn search_summary(
     }
     if let Some(k) = message_bound.filter(|_| outcome.message_bound_hit) {
         bounds.push(format!("{k} own messages per acceptor instance"));
+    }
+    if let Some(k) = forge_bound.filter(|_| outcome.forge_bound_hit) {
+        bounds.push(format!("{k} forged messages"));
     }
     if bounds.is_empty() {
         "exhaustive (no bound was reached)".to_string()
@@ -185,8 +199,9 @@ fn run(args: Args) -> Result<ExitCode, String> {
     }
     let twins = names_to_set(&graph, &args.byzantine)?;
     let silent = names_to_set(&graph, &args.silent)?;
-    if !twins.is_disjoint(silent) {
-        return Err("an acceptor cannot be both --byzantine and --silent".into());
+    let arbitrary = names_to_set(&graph, &args.arbitrary)?;
+    if !twins.is_disjoint(silent) || !arbitrary.is_disjoint(twins.union(silent)) {
+        return Err("an acceptor can be only one of --byzantine, --silent and --arbitrary".into());
     }
     let violations = graph.violations();
     let undecided_only = violations.iter().all(Violation::is_undecided);
@@ -224,6 +239,8 @@ fn run(args: Args) -> Result<ExitCode, String> {
     let mut config = ModelConfig::new(graph.clone());
     config.twins = twins;
     config.silent = silent;
+    config.arbitrary = arbitrary;
+    config.max_forged = usize::try_from(args.max_forged).unwrap_or(0);
     config.proposals = usize::try_from(args.proposals).unwrap_or(64);
     config.duplicating = args.duplicating;
     config.relays = args.relays;
@@ -243,9 +260,10 @@ fn run(args: Args) -> Result<ExitCode, String> {
         config.learner_delivery = LearnerDelivery::Network;
     }
     println!(
-        "byzantine: twins {}, silent {}; safe {}",
+        "byzantine: twins {}, silent {}, arbitrary {}; safe {}",
         graph.format_set(twins),
         graph.format_set(silent),
+        graph.format_set(arbitrary),
         graph.format_set(config.safe())
     );
     for a in graph.learner_ids() {
@@ -285,6 +303,21 @@ fn run(args: Args) -> Result<ExitCode, String> {
         }))),
     };
     let engine = effective_engine(&config, &options);
+    if engine == Engine::Actor && !arbitrary.is_empty() {
+        return Err(
+            "--arbitrary needs the reduced engine (it cannot be combined with \
+                    --engine actor, --relays, --duplicating, --network-learner or --crashes)"
+                .into(),
+        );
+    }
+    if engine == Engine::Actor && config.max_own_messages.is_some() {
+        return Err(
+            "--max-messages bounds the reduced engine only (it cannot be combined \
+                    with --engine actor, --relays, --duplicating, --network-learner or \
+                    --crashes)"
+                .into(),
+        );
+    }
     println!(
         "engine: {}",
         match engine {
@@ -330,6 +363,10 @@ fn run(args: Args) -> Result<ExitCode, String> {
         Some(k) => println!("bound: at most {k} own messages per acceptor instance"),
         None => println!("bound: none on messages per acceptor instance"),
     }
+    let forge_bound = (!arbitrary.is_empty()).then_some(config.max_forged);
+    if let Some(k) = forge_bound {
+        println!("bound: at most {k} forged messages by the arbitrary acceptors");
+    }
     let outcome = check(config, &options);
     println!(
         "states generated: {}\nunique states: {}\nmax depth: {}\nelapsed: {:.2}s\nstates/sec: {:.0}\nsearch: {}",
@@ -338,7 +375,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
         outcome.max_depth,
         outcome.elapsed.as_secs_f64(),
         outcome.rate(),
-        search_summary(&outcome, &options, message_bound)
+        search_summary(&outcome, &options, message_bound, forge_bound)
     );
     let mut failed = false;
     for p in &outcome.properties {

@@ -1,0 +1,87 @@
+//! Memos of the reduced engine's pure steps, and the hashes they are keyed by.
+
+use hetpaxos_messages::MessageId;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+
+/// A deterministic 64-bit hash (the standard library's SipHash, fixed keys).
+pub(crate) fn hash64<T: Hash + ?Sized>(x: &T) -> u64 {
+    #[allow(deprecated)]
+    let mut h = std::hash::SipHasher::new();
+    x.hash(&mut h);
+    h.finish()
+}
+
+/// A fast, weak 64-bit hash (multiply-rotate, as in rustc's `FxHasher`) for
+/// memo keys only: memo hits are confirmed with `Eq`.
+pub(crate) fn fast_hash<T: Hash + ?Sized>(x: &T) -> u64 {
+    struct Fx(u64);
+    impl Hasher for Fx {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            for chunk in bytes.chunks(8) {
+                let mut b = [0u8; 8];
+                b[..chunk.len()].copy_from_slice(chunk);
+                self.write_u64(u64::from_le_bytes(b));
+            }
+        }
+        fn write_u64(&mut self, i: u64) {
+            self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    let mut h = Fx(0);
+    x.hash(&mut h);
+    h.finish()
+}
+
+/// A memo of a pure function of a state machine's state and a message: a
+/// speed-up only. Entries are keyed by (hash of the state, message id) and
+/// keep the state they were computed from; a hit is used only when that state
+/// is equal (`Eq`) to the queried one, so a hash collision costs a
+/// recomputation, never a wrong result. Sharded for the worker threads, and
+/// cleared when it grows past a bound.
+pub(crate) struct Memo<S, R> {
+    shards: Vec<Shard<S, R>>,
+}
+
+/// One shard of a [`Memo`].
+type Shard<S, R> = Mutex<HashMap<(u64, MessageId), (Arc<S>, R)>>;
+
+const MEMO_SHARDS: usize = 16;
+/// Entries per shard before it is cleared. Each entry holds a whole
+/// acceptor or learner (its store), so this bounds the memos' memory: at
+/// 2^13 a 5-second run (n = 4, D twin, `--max-messages 2`) held 2.07 GB, at
+/// 2^10 it holds 350 MB and runs about as fast (docs/model-checking.md).
+const MEMO_SHARD_LIMIT: usize = 1 << 10;
+
+impl<S, R> Default for Memo<S, R> {
+    fn default() -> Self {
+        Self {
+            shards: (0..MEMO_SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+}
+
+impl<S: Eq, R: Clone> Memo<S, R> {
+    fn shard(&self, key: &(u64, MessageId)) -> Option<&Shard<S, R>> {
+        self.shards.get((key.0 as usize) % MEMO_SHARDS)
+    }
+
+    pub(crate) fn get(&self, key: &(u64, MessageId), from: &Arc<S>) -> Option<R> {
+        let map = self.shard(key)?.lock().ok()?;
+        let (src, r) = map.get(key)?;
+        (Arc::ptr_eq(src, from) || **src == **from).then(|| r.clone())
+    }
+
+    pub(crate) fn put(&self, key: (u64, MessageId), from: Arc<S>, r: R) {
+        if let Some(Ok(mut map)) = self.shard(&key).map(|m| m.lock()) {
+            if map.len() >= MEMO_SHARD_LIMIT {
+                map.clear();
+            }
+            map.insert(key, (from, r));
+        }
+    }
+}
