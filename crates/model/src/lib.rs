@@ -25,6 +25,7 @@
 //! the mapping from definitions to properties is in `docs/model-checking.md`.
 #![forbid(unsafe_code)]
 
+pub mod coverage;
 pub mod forge;
 pub mod graph_file;
 mod memo;
@@ -169,6 +170,8 @@ pub struct Outcome {
     /// possible: an exhaustive search then covered the executions within
     /// that bound only.
     pub forge_bound_hit: bool,
+    /// For a sampled search (reduced engine): what the walks covered.
+    pub coverage: Option<coverage::CoverageReport>,
 }
 
 impl Outcome {
@@ -223,13 +226,18 @@ pub fn check(config: ModelConfig, options: &CheckOptions) -> Outcome {
         };
     match effective_engine(&config, options) {
         Engine::Reduced => {
-            let render = build_reduced(config.clone());
-            let model = build_reduced(config);
+            let mut render = build_reduced(config.clone());
+            let mut model = build_reduced(config);
+            if options.strategy == Strategy::Simulation {
+                model.coverage = Some(std::sync::Arc::default());
+                render.coverage = model.coverage.clone();
+            }
             let hit = model.bound_hit.clone();
             let forge_hit = model.forge_bound_hit.clone();
             let mut outcome = run(model, options, Engine::Reduced, |p| render.render(p));
             outcome.message_bound_hit = hit.load(std::sync::atomic::Ordering::Relaxed);
             outcome.forge_bound_hit = forge_hit.load(std::sync::atomic::Ordering::Relaxed);
+            outcome.coverage = render.coverage_report();
             outcome
         }
         Engine::Actor => {
@@ -356,5 +364,6 @@ where
         engine,
         message_bound_hit: false,
         forge_bound_hit: false,
+        coverage: None,
     }
 }

@@ -195,6 +195,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::coverage::{Coverage, CoverageReport};
 use crate::forge::{Forgery, Verdicts, forged_count, forgeries_touching};
 use crate::memo::{Memo, fast_hash, hash64};
 use crate::model::{
@@ -230,6 +231,8 @@ pub struct ReducedModel {
     /// forger could still have sent a well-formed message: the search was
     /// then complete only up to that bound.
     pub forge_bound_hit: Arc<AtomicBool>,
+    /// When set (sampled searches), every state reached is recorded here.
+    pub coverage: Option<Arc<Coverage>>,
     /// Check reductions R3 and R4 while exploring (slow; for tests): every
     /// delivery R4 skips is tried on a copy and must emit nothing.
     pub check_reductions: bool,
@@ -445,6 +448,7 @@ pub fn build_reduced(config: ModelConfig) -> ReducedModel {
         twin_pairs: twin_pairs.into(),
         b_max,
         check_reductions: false,
+        coverage: None,
         bound_hit: Arc::new(AtomicBool::new(false)),
         forge_bound_hit: Arc::new(AtomicBool::new(false)),
         cx: Context {
@@ -696,6 +700,42 @@ impl ReducedModel {
         state.forgeable = Arc::new(next);
     }
 
+    /// What follows every step from `last` to `s`: the forgeries are
+    /// updated, and the state is recorded for coverage (sampled searches).
+    fn finish_step(&self, last: &ReducedState, mut s: ReducedState) -> ReducedState {
+        self.update_forgeable(&mut s, &last.sent);
+        if let Some(c) = &self.coverage {
+            let new: Vec<MessageId> = s
+                .sent
+                .keys()
+                .filter(|id| !last.sent.contains_key(id))
+                .copied()
+                .collect();
+            c.record(hash64(&s), &s, &new);
+        }
+        s
+    }
+
+    /// What a sampled search covered, against the events this run has
+    /// (`None` unless [`Self::coverage`] was set).
+    pub fn coverage_report(&self) -> Option<CoverageReport> {
+        let c = self.coverage.as_ref()?;
+        let config = &self.cx.config;
+        let signers = self
+            .ids
+            .iter()
+            .copied()
+            .chain(config.arbitrary.iter())
+            .collect();
+        let ballots: Vec<u64> = self
+            .proposals
+            .iter()
+            .filter_map(|m| m.as_proposal().map(|p| p.ballot().timestamp))
+            .collect();
+        let byzantine = config.twins.union(config.arbitrary).iter().collect();
+        Some(c.report(&config.graph, &signers, &ballots, &byzantine))
+    }
+
     /// Renders a path of this model as numbered steps.
     pub fn render(&self, path: &stateright::Path<ReducedState, ReducedAction>) -> String {
         let cx = &self.cx;
@@ -851,8 +891,7 @@ impl Model for ReducedModel {
                 }
                 let mut s = last.clone();
                 self.send(&mut s, m);
-                self.update_forgeable(&mut s, &last.sent);
-                return Some(s);
+                return Some(self.finish_step(last, s));
             }
         };
         let mut s = last.clone();
@@ -868,8 +907,7 @@ impl Model for ReducedModel {
                 self.send(&mut s, own.clone());
             }
         }
-        self.update_forgeable(&mut s, &last.sent);
-        Some(s)
+        Some(self.finish_step(last, s))
     }
 
     fn properties(&self) -> Vec<Property<Self>> {

@@ -377,6 +377,29 @@ fn run(args: Args) -> Result<ExitCode, String> {
         outcome.rate(),
         search_summary(&outcome, &options, message_bound, forge_bound)
     );
+    if let Some(c) = &outcome.coverage {
+        println!(
+            "coverage (sampled): {}{} distinct states over all walks; {} of {} protocol events \
+             reached",
+            if c.capped { "at least " } else { "" },
+            c.distinct_states,
+            c.reached.len(),
+            c.reached.len() + c.missed.len()
+        );
+        if !c.missed.is_empty() {
+            const SHOWN: usize = 12;
+            let mut missed: Vec<String> = c
+                .missed
+                .iter()
+                .take(SHOWN)
+                .map(|e| e.describe(&graph))
+                .collect();
+            if c.missed.len() > SHOWN {
+                missed.push(format!("and {} more", c.missed.len() - SHOWN));
+            }
+            println!("  not reached: {}", missed.join("; "));
+        }
+    }
     let mut failed = false;
     for p in &outcome.properties {
         let status = match (&p.expectation, p.discovery.is_some()) {
