@@ -40,10 +40,10 @@
 
 use hetpaxos_messages::{AbstractSigner, Message, MessageId, MessageStore, Unsigned};
 use hetpaxos_quorums::{AcceptorId, AcceptorSet};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use crate::memo::fast_hash;
+use crate::memo::{FastMap, fast_hash};
 
 /// One forgery: the message `by` signs over `refs` (sorted).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -63,7 +63,7 @@ pub struct Forgery {
 /// sharded, and each shard is cleared when it grows past a bound.
 #[derive(Default)]
 pub struct Verdicts {
-    shards: [Mutex<HashMap<u64, Verdict>>; VERDICT_SHARDS],
+    shards: [Mutex<FastMap<u64, Verdict>>; VERDICT_SHARDS],
 }
 
 /// One entry of [`Verdicts`]: the key it was computed for, and the verdict.

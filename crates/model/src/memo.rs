@@ -2,7 +2,7 @@
 
 use hetpaxos_messages::MessageId;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
 /// A deterministic 64-bit hash (the standard library's SipHash, fixed keys).
@@ -16,26 +16,37 @@ pub(crate) fn hash64<T: Hash + ?Sized>(x: &T) -> u64 {
 /// A fast, weak 64-bit hash (multiply-rotate, as in rustc's `FxHasher`) for
 /// memo keys only: memo hits are confirmed with `Eq`.
 pub(crate) fn fast_hash<T: Hash + ?Sized>(x: &T) -> u64 {
-    struct Fx(u64);
-    impl Hasher for Fx {
-        fn finish(&self) -> u64 {
-            self.0
-        }
-        fn write(&mut self, bytes: &[u8]) {
-            for chunk in bytes.chunks(8) {
-                let mut b = [0u8; 8];
-                b[..chunk.len()].copy_from_slice(chunk);
-                self.write_u64(u64::from_le_bytes(b));
-            }
-        }
-        fn write_u64(&mut self, i: u64) {
-            self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    let mut h = Fx(0);
+    let mut h = Fx::default();
     x.hash(&mut h);
     h.finish()
 }
+
+/// The hasher of [`fast_hash`], for the model's own hash tables: their keys
+/// are digests, fingerprints or whole states compared with `Eq` on a hit,
+/// so a weak hash costs at most a collision, never a wrong result.
+#[derive(Default)]
+pub(crate) struct Fx(u64);
+
+impl Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// A hash map with the [`Fx`] hasher.
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+/// A hash set with the [`Fx`] hasher.
+pub(crate) type FastSet<K> = std::collections::HashSet<K, BuildHasherDefault<Fx>>;
 
 /// A memo of a pure function of a state machine's state and a message: a
 /// speed-up only. Entries are keyed by (hash of the state, message id) and
@@ -48,7 +59,7 @@ pub(crate) struct Memo<S, R> {
 }
 
 /// One shard of a [`Memo`].
-type Shard<S, R> = Mutex<HashMap<(u64, MessageId), (Arc<S>, R)>>;
+type Shard<S, R> = Mutex<FastMap<(u64, MessageId), (Arc<S>, R)>>;
 
 const MEMO_SHARDS: usize = 16;
 /// Entries per shard before it is cleared. Each entry holds a whole

@@ -197,7 +197,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::coverage::{Coverage, CoverageReport};
 use crate::forge::{Forgery, Verdicts, forged_count, forgeries_touching};
-use crate::memo::{Memo, fast_hash, hash64};
+use crate::memo::{FastSet, Memo, fast_hash, hash64};
 use crate::model::{
     Context, DurableLog, LearnerDelivery, ModelConfig, ModelIo, model_acceptor, model_recover,
     proposals,
@@ -570,8 +570,8 @@ impl ReducedModel {
             return r;
         }
         let mut out = Vec::new();
-        let mut ends: HashSet<Arc<Acceptor>> = HashSet::new();
-        let mut seen: HashSet<Arc<Acceptor>> = HashSet::new();
+        let mut ends: FastSet<Arc<Acceptor>> = FastSet::default();
+        let mut seen: FastSet<Arc<Acceptor>> = FastSet::default();
         let mut stack: Vec<(Arc<Acceptor>, Vec<MessageId>)> = vec![(acc.clone(), Vec::new())];
         while let Some((l, path)) = stack.pop() {
             let store = l.store();

@@ -39,7 +39,9 @@
 use hetpaxos_learner::Learner;
 use hetpaxos_messages::{Message, MessageId, Unsigned};
 use hetpaxos_quorums::{AcceptorId, AcceptorSet, LearnerGraph};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::memo::FastMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
@@ -49,7 +51,7 @@ pub struct Symmetry {
     perms: Vec<Vec<AcceptorId>>,
     /// The arbitrary acceptors: their messages are hashed as a set.
     arbitrary: AcceptorSet,
-    memo: Vec<Mutex<HashMap<(u32, MessageId), MessageId>>>,
+    memo: Vec<Mutex<FastMap<(u32, MessageId), MessageId>>>,
 }
 
 const SHARDS: usize = 16;
