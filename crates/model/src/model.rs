@@ -47,7 +47,9 @@ pub struct ModelConfig {
     /// Arbitrary Byzantine acceptors: no instance, but each may sign any
     /// well-formed message over what was sent, within the bound of
     /// [`crate::forge`] (reduced engine only; the actor engine runs them as
-    /// silent, and `hetpaxos-check` refuses that combination).
+    /// silent, and `hetpaxos-check` refuses that combination). A forger's
+    /// choices grow as the product over the signers of their message counts:
+    /// keep graphs small (`hetpaxos-check` refuses it above 7 acceptors).
     pub arbitrary: AcceptorSet,
     /// At most this many messages signed by the [`Self::arbitrary`]
     /// acceptors per run, all together (the forgery bound).

@@ -57,6 +57,16 @@ fn an_unbounded_search_of_a_large_graph_is_refused_up_front() {
         start.elapsed().as_secs() < 10,
         "the refusal was not up front"
     );
+    assert_bad(
+        &run(&[
+            path.to_str().unwrap(),
+            "--arbitrary",
+            "V0",
+            "--timeout",
+            "5",
+        ]),
+        "--arbitrary over 30 acceptors is refused",
+    );
     let small = graphs().join("homogeneous4.json");
     let control = run(&[small.to_str().unwrap(), "--max-states", "20"]);
     let err = String::from_utf8_lossy(&control.stderr);

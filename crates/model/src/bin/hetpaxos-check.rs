@@ -197,6 +197,13 @@ fn run(args: Args) -> Result<ExitCode, String> {
              --max-states or --timeout, or sample with --strategy simulation"
         ));
     }
+    if n > MAX_EXHAUSTIVE_ACCEPTORS && !args.arbitrary.is_empty() {
+        return Err(format!(
+            "--arbitrary over {n} acceptors is refused even when bounded: a forger's choices \
+             grow as the product over the signers of their messages, so expanding one state \
+             would not finish (at most {MAX_EXHAUSTIVE_ACCEPTORS} acceptors)"
+        ));
+    }
     let twins = names_to_set(&graph, &args.byzantine)?;
     let silent = names_to_set(&graph, &args.silent)?;
     let arbitrary = names_to_set(&graph, &args.arbitrary)?;
