@@ -10,8 +10,13 @@ use hetpaxos_messages::{
     AbstractProposalSigner, AbstractSignatures, AbstractSigner, Message, MessageId, PendingLimits,
     ProposerId, Verifier,
 };
+use hetpaxos_proposer::{
+    Effect as ProposerEffect, Input as ProposerInput, Proposer, ProposerConfig, StopRule,
+};
 use hetpaxos_quorums::{AcceptorId, AcceptorSet, LearnerGraph};
-use stateright::actor::{Actor, ActorModel, ActorModelState, Envelope, Id, Network, Out};
+use stateright::actor::{
+    Actor, ActorModel, ActorModelState, Envelope, Id, Network, Out, model_timeout,
+};
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
@@ -87,6 +92,11 @@ pub struct ModelConfig {
     /// A seeded fault, to show that the checker catches it (`None`: the
     /// real behaviour).
     pub mutant: Option<Mutant>,
+    /// `Some(k)`: each proposer is the real `hetpaxos_proposer::Proposer`
+    /// (D9 adoption, back-off), sending at most `k` 1as; its timer firing is
+    /// an action, and the acceptors send it their messages over the network
+    /// (actor engine only). `None`: each proposer sends one fixed 1a at start.
+    pub real_proposers: Option<u32>,
 }
 
 /// The default of [`ModelConfig::max_forged`]: one forgery per run. The
@@ -166,6 +176,7 @@ impl ModelConfig {
             crashes: 0,
             max_own_messages: None,
             mutant: None,
+            real_proposers: None,
         }
     }
 
@@ -214,6 +225,19 @@ pub enum Node {
         /// The seeded fault [`Mutant::ForgetLastOwnOnRecovery`].
         forget_last_own: bool,
     },
+    /// The real proposer ([`ModelConfig::real_proposers`]).
+    RealProposer {
+        /// Its initial state.
+        init: Box<Proposer>,
+        /// Its index (for the modelled clock).
+        index: u64,
+        /// How many proposers there are (for the modelled clock).
+        of: u64,
+        /// Recipients of its 1as.
+        peers: Vec<Id>,
+        /// At most this many 1as.
+        max_attempts: u32,
+    },
     /// The learner process (all learners of the graph), as a network actor.
     Learner {
         /// Its initial state.
@@ -226,6 +250,8 @@ pub enum Node {
 pub enum NodeState {
     /// Proposers have no state after start.
     Proposer,
+    /// The real proposer state machine.
+    RealProposer(Box<Proposer>),
     /// The real acceptor state machine.
     Acceptor(Box<Acceptor>),
     /// The real learner state machine.
@@ -303,7 +329,43 @@ impl Actor for Node {
                 }
                 Some(log) => NodeState::Acceptor(Box::new(model_recover(init, *id, log).0)),
             },
+            Node::RealProposer {
+                init,
+                index,
+                of,
+                peers,
+                ..
+            } => {
+                let mut p = init.clone();
+                let now = model_clock(*index, *of, p.attempts());
+                let effects = p.handle(ProposerInput::Start { now, random: 0 });
+                apply_proposer_effects(effects, peers, o);
+                NodeState::RealProposer(p)
+            }
             Node::Learner { init } => NodeState::Learner(init.clone()),
+        }
+    }
+
+    fn on_timeout(&self, _id: Id, state: &mut Cow<NodeState>, _timer: &(), o: &mut Out<Self>) {
+        if let (
+            Node::RealProposer {
+                index,
+                of,
+                peers,
+                max_attempts,
+                ..
+            },
+            NodeState::RealProposer(p),
+        ) = (self, state.as_ref())
+        {
+            if p.attempts() >= *max_attempts {
+                return; // the bound: no more 1as, and no timer again
+            }
+            let mut p = p.clone();
+            let now = model_clock(*index, *of, p.attempts());
+            let effects = p.handle(ProposerInput::Timer { now, random: 0 });
+            apply_proposer_effects(effects, peers, o);
+            *state = Cow::Owned(NodeState::RealProposer(p));
         }
     }
 
@@ -350,6 +412,12 @@ impl Actor for Node {
                 }
                 *state = Cow::Owned(NodeState::Acceptor(acc));
             }
+            (Node::RealProposer { peers, .. }, NodeState::RealProposer(p)) => {
+                let mut p = p.clone();
+                let effects = p.handle(ProposerInput::Receive(msg));
+                apply_proposer_effects(effects, peers, o);
+                *state = Cow::Owned(NodeState::RealProposer(p));
+            }
             (Node::Learner { .. }, NodeState::Learner(l)) => {
                 if l.store().contains(&msg.id()) || l.pending().holds(&msg.id()) {
                     return;
@@ -359,6 +427,27 @@ impl Actor for Node {
                 *state = Cow::Owned(NodeState::Learner(l));
             }
             _ => {}
+        }
+    }
+}
+
+/// The modelled clock of proposer `index` of `of` at its attempt `attempt`:
+/// distinct for every (proposer, attempt) and increasing with the attempt,
+/// so ballots are distinct and each proposer's grow. When timers fire is
+/// explored by the checker (each firing is an action); the readings only
+/// fix the order of ballots, which is what the protocol reads of time.
+fn model_clock(index: u64, of: u64, attempt: u32) -> u64 {
+    1 + index + of * u64::from(attempt)
+}
+
+/// Carries out a proposer's effects: 1as to every acceptor instance (and a
+/// network learner), a timer (when it fires is the checker's choice).
+fn apply_proposer_effects(effects: Vec<ProposerEffect>, peers: &[Id], o: &mut Out<Node>) {
+    for e in effects {
+        match e {
+            ProposerEffect::Broadcast(m) => o.broadcast(peers, &m),
+            ProposerEffect::SetTimer { .. } => o.set_timer((), model_timeout()),
+            ProposerEffect::Decided(_) | ProposerEffect::Stopped => {}
         }
     }
 }
@@ -589,11 +678,37 @@ pub fn build(config: ModelConfig) -> HetModel {
         .record_msg_out(record_out)
         .max_crashes(config.crashes)
         .within_boundary(only_safe_acceptors_crash);
-    for p in proposals {
-        model = model.actor(Node::Proposer {
-            proposal: p,
-            peers: all_slots.clone(),
-        });
+    for (i, p) in proposals.into_iter().enumerate() {
+        let node = match config.real_proposers {
+            None => Node::Proposer {
+                proposal: p,
+                peers: all_slots.clone(),
+            },
+            Some(max_attempts) => Node::RealProposer {
+                init: Box::new(Proposer::new(
+                    graph.clone(),
+                    verifier.clone(),
+                    Arc::new(AbstractProposalSigner(ProposerId(i as u32))),
+                    proposal_value(i).into_bytes(),
+                    ProposerConfig {
+                        stop: StopRule::AllDecided,
+                        ..ProposerConfig::default()
+                    },
+                )),
+                index: i as u64,
+                of: n_prop as u64,
+                // Also the other proposers: their 1as reach a proposer as
+                // the acceptors' relays and fetches would, and its observer
+                // needs them to accept the messages that reference them.
+                peers: all_slots
+                    .iter()
+                    .copied()
+                    .chain((0..n_prop).filter(|&j| j != i).map(Id::from))
+                    .collect(),
+                max_attempts,
+            },
+        };
+        model = model.actor(node);
     }
     for (i, &(a, twin)) in slots.iter().enumerate() {
         let me = first_slot + i;
@@ -603,6 +718,12 @@ pub fn build(config: ModelConfig) -> HetModel {
             .filter(|(j, (b, _))| first_slot + j != me && *b != a)
             .map(|(j, _)| Id::from(first_slot + j))
             .chain(learner_slot.map(Id::from))
+            // Real proposers watch the acceptors' messages (D9).
+            .chain(
+                (0..n_prop)
+                    .filter(|_| config.real_proposers.is_some())
+                    .map(Id::from),
+            )
             .collect();
         let init = model_acceptor(&graph, a, &verifier);
         model = model.actor(Node::Acceptor {
@@ -624,5 +745,14 @@ pub fn build(config: ModelConfig) -> HetModel {
             )),
         });
     }
-    properties::add_all(model)
+    let model = properties::add_all(model);
+    if config.real_proposers.is_some() {
+        model.property(
+            stateright::Expectation::Sometimes,
+            properties::PROPOSERS_CONVERGE,
+            |_, s| properties::proposers_converged(s),
+        )
+    } else {
+        model
+    }
 }

@@ -57,6 +57,25 @@ pub fn add_all(model: HetModel) -> HetModel {
         })
 }
 
+/// Sometimes, with real proposers (decision D9): every proposer's last 1a
+/// carries the same value, although they started with different values (so
+/// some proposer adopted another's value from a 2a it saw).
+pub const PROPOSERS_CONVERGE: &str = "competing proposers converge (D9)";
+
+/// Whether the real proposers of an actor-engine state have converged (see
+/// [`PROPOSERS_CONVERGE`]).
+pub fn proposers_converged(s: &HetState) -> bool {
+    let values: Vec<Option<ValueHash>> = s
+        .actor_states
+        .iter()
+        .filter_map(|a| match &**a {
+            NodeState::RealProposer(p) => Some(p.current_ballot().map(|b| b.value)),
+            _ => None,
+        })
+        .collect();
+    values.len() > 1 && values[0].is_some() && values.iter().all(|v| *v == values[0])
+}
+
 /// §7.8 (Sometimes): some learner has decided.
 pub fn some_decision<S: Observed>(cx: &Context, s: &S) -> bool {
     learner(cx, s).is_some_and(|l| l.decisions().next().is_some())
@@ -121,6 +140,7 @@ impl Observed for HetState {
             match &**a {
                 NodeState::Acceptor(acc) => out.push(acc.store()),
                 NodeState::Learner(l) => out.push(l.store()),
+                NodeState::RealProposer(p) => out.push(p.observer().store()),
                 NodeState::Proposer => {}
             }
         }

@@ -367,13 +367,14 @@ impl Observed for ReducedState {
 }
 
 /// Whether `config` can be checked by the reduced model: relays off, no
-/// duplication, instant learner, no crashes (otherwise use
+/// duplication, instant learner, no crashes, fixed proposals (otherwise use
 /// [`crate::model::build`]).
 pub fn supports(config: &ModelConfig) -> bool {
     !config.relays
         && !config.duplicating
         && config.learner_delivery == LearnerDelivery::Instant
         && config.crashes == 0
+        && config.real_proposers.is_none()
 }
 
 /// Builds the reduced model for `config` (see [`supports`]).

@@ -122,6 +122,17 @@ pub fn render(
                     }
                 }
             }
+            Some(ActorModelAction::Timeout(id, ())) => {
+                let i = usize::from(*id);
+                let _ = writeln!(out, "{:>3}. {}'s timer fires", k + 1, name(i));
+                let before = sent_by(prev, i);
+                for (mid, m) in sent_by(next, i) {
+                    if !before.iter().any(|(b, _)| *b == mid) {
+                        let _ =
+                            writeln!(out, "       {} sends {}", name(i), describe(cx, next, &m));
+                    }
+                }
+            }
             Some(other) => {
                 let _ = writeln!(out, "{:>3}. {other:?}", k + 1);
             }

@@ -21,6 +21,8 @@
 //! well-formed messages.
 #![forbid(unsafe_code)]
 
+mod state_eq;
+
 use hetpaxos_learner::{Decision, Learner, LearnerEvent};
 use hetpaxos_messages::{Ballot, Bytes, Message, PendingLimits, ProposalSigner, Verifier};
 use hetpaxos_quorums::{AcceptorSet, LearnerGraph};
@@ -175,6 +177,11 @@ impl Proposer {
     /// The value the next 1a will carry (decision D9).
     pub fn next_value(&self) -> &Bytes {
         self.adopted.as_ref().map_or(&self.value, |(_, v)| v)
+    }
+
+    /// The ballot of the last 1a sent, if any.
+    pub fn current_ballot(&self) -> Option<Ballot> {
+        self.current.map(|(b, _)| b)
     }
 
     /// The embedded observer.

@@ -94,6 +94,13 @@ struct Args {
     /// actor engine.
     #[arg(long, default_value_t = 0)]
     crashes: usize,
+    /// Run each proposer as the real proposer state machine (D9 adoption of
+    /// the highest 2a it has seen, back-off), sending at most N 1as (1 to 8);
+    /// its timer firing is an action of the search, and acceptors send it
+    /// their messages. Uses the actor engine. Without it, each proposer
+    /// sends one fixed 1a at start.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=8))]
+    real_proposers: Option<u32>,
     /// Serve stateright's web explorer at this address instead of checking.
     #[arg(long)]
     explore: Option<String>,
@@ -252,6 +259,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
     config.duplicating = args.duplicating;
     config.relays = args.relays;
     config.crashes = args.crashes;
+    config.real_proposers = args.real_proposers;
     config.max_own_messages = usize::try_from(args.max_messages).ok().filter(|k| *k > 0);
     for r in args.without.iter().filter(|r| !r.is_empty()) {
         match r.trim() {
@@ -332,6 +340,8 @@ fn run(args: Args) -> Result<ExitCode, String> {
                 "reduced (deliver when ready, canonical in-flight set, eager stale 1as)",
             Engine::Actor if config.crashes > 0 =>
                 "actor (stateright ActorModel, with crash/recover of safe acceptors)",
+            Engine::Actor if config.real_proposers.is_some() =>
+                "actor (stateright ActorModel, with the real proposers and their timers)",
             Engine::Actor => "actor (stateright ActorModel)",
         }
     );
@@ -422,7 +432,9 @@ fn run(args: Args) -> Result<ExitCode, String> {
     }
     for p in &outcome.properties {
         if let Some(trace) = &p.discovery {
-            let show = p.expectation == Expectation::Always || p.name == properties::DISAGREEMENT;
+            let show = p.expectation == Expectation::Always
+                || p.name == properties::DISAGREEMENT
+                || p.name == properties::PROPOSERS_CONVERGE;
             if show {
                 println!("\ntrace for {}:\n{trace}", p.name);
             }
