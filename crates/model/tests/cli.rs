@@ -143,6 +143,11 @@ fn arbitrary_acceptors_and_their_bound() {
     assert_bad(&run(&[g, "--arbitrary", "E"]), "unknown acceptor");
     assert_bad(&run(&[g, "--max-forged", "17"]), "max-forged");
     assert_bad(
+        &run(&[g, "--arbitrary", "D", "--real-proposers", "2"]),
+        "--arbitrary needs the reduced engine",
+    );
+    assert_bad(&run(&[g, "--real-proposers", "0"]), "real-proposers");
+    assert_bad(
         &run(&[g, "--max-messages", "2", "--engine", "actor"]),
         "--max-messages bounds the reduced engine only",
     );

@@ -321,15 +321,16 @@ fn run(args: Args) -> Result<ExitCode, String> {
     if engine == Engine::Actor && !arbitrary.is_empty() {
         return Err(
             "--arbitrary needs the reduced engine (it cannot be combined with \
-                    --engine actor, --relays, --duplicating, --network-learner or --crashes)"
+                    --engine actor, --relays, --duplicating, --network-learner, --crashes or \
+                    --real-proposers)"
                 .into(),
         );
     }
     if engine == Engine::Actor && config.max_own_messages.is_some() {
         return Err(
             "--max-messages bounds the reduced engine only (it cannot be combined \
-                    with --engine actor, --relays, --duplicating, --network-learner or \
-                    --crashes)"
+                    with --engine actor, --relays, --duplicating, --network-learner, \
+                    --crashes or --real-proposers)"
                 .into(),
         );
     }
