@@ -32,6 +32,7 @@ mod memo;
 pub mod model;
 pub mod properties;
 pub mod reduced;
+pub mod replay;
 pub mod symmetry;
 pub mod trace;
 
@@ -143,6 +144,11 @@ pub struct PropertyResult {
     /// For Always: a violating path; for Sometimes: a witnessing path,
     /// rendered readably as numbered steps (see [`trace`]).
     pub discovery: Option<String>,
+    /// For an Always violation found by the reduced engine: the path as a
+    /// trace file that replays through the simulated cluster
+    /// ([`replay::replay`]); its `graph` is left `null` for the caller to
+    /// fill in with the graph file's JSON.
+    pub trace_file: Option<replay::TraceFile>,
 }
 
 /// The result of a search.
@@ -234,7 +240,12 @@ pub fn check(config: ModelConfig, options: &CheckOptions) -> Outcome {
             }
             let hit = model.bound_hit.clone();
             let forge_hit = model.forge_bound_hit.clone();
-            let mut outcome = run(model, options, Engine::Reduced, |p| render.render(p));
+            let mut outcome = run(model, options, Engine::Reduced, |p, name| {
+                let always = properties::ALWAYS.contains(&name);
+                let file =
+                    always.then(|| replay::trace_file(&render, p, serde_json::Value::Null, name));
+                (render.render(p), file)
+            });
             outcome.message_bound_hit = hit.load(std::sync::atomic::Ordering::Relaxed);
             outcome.forge_bound_hit = forge_hit.load(std::sync::atomic::Ordering::Relaxed);
             outcome.coverage = render.coverage_report();
@@ -242,20 +253,25 @@ pub fn check(config: ModelConfig, options: &CheckOptions) -> Outcome {
         }
         Engine::Actor => {
             let render = build(config.clone());
-            run(build(config), options, Engine::Actor, |p| {
-                trace::render(&render, p)
+            run(build(config), options, Engine::Actor, |p, _| {
+                (trace::render(&render, p), None)
             })
         }
     }
 }
 
-type Render<'a, M> = &'a dyn Fn(&Path<<M as Model>::State, <M as Model>::Action>) -> String;
+/// Renders a discovery of the named property: the readable trace, and for
+/// the reduced engine's Always violations a trace file.
+type Render<'a, M> = &'a dyn Fn(
+    &Path<<M as Model>::State, <M as Model>::Action>,
+    &'static str,
+) -> (String, Option<replay::TraceFile>);
 
 fn run<M>(
     model: M,
     options: &CheckOptions,
     engine: Engine,
-    render: impl Fn(&Path<M::State, M::Action>) -> String,
+    render: impl Fn(&Path<M::State, M::Action>, &'static str) -> (String, Option<replay::TraceFile>),
 ) -> Outcome
 where
     M: Model + Send + Sync + 'static,
@@ -343,10 +359,20 @@ where
         .model()
         .properties()
         .into_iter()
-        .map(|p| PropertyResult {
-            name: p.name,
-            expectation: p.expectation,
-            discovery: discoveries.remove(p.name).map(|path| render(&path)),
+        .map(|p| {
+            let (discovery, trace_file) = match discoveries.remove(p.name) {
+                Some(path) => {
+                    let (text, file) = render(&path, p.name);
+                    (Some(text), file)
+                }
+                None => (None, None),
+            };
+            PropertyResult {
+                name: p.name,
+                expectation: p.expectation,
+                discovery,
+                trace_file,
+            }
         })
         .collect();
     let violated = properties

@@ -445,6 +445,39 @@ impl Sim {
             }
             Order::Random => (self.next_random() % self.queue.len() as u64) as usize,
         };
+        self.deliver_at(i);
+        true
+    }
+
+    /// Delivers the message `id` in flight to `to` (for replaying a chosen
+    /// schedule, such as a model checker's counterexample); `false` when no
+    /// such message is in flight.
+    pub fn deliver(&mut self, to: Node, id: MessageId) -> bool {
+        match self
+            .queue
+            .iter()
+            .position(|m| m.to == to && m.message.id() == id)
+        {
+            Some(i) => {
+                self.deliver_at(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Delivers every message in flight to `to`, and what that sends to
+    /// it in turn; returns how many.
+    pub fn deliver_all_to(&mut self, to: Node) -> usize {
+        let mut n = 0;
+        while let Some(i) = self.queue.iter().position(|m| m.to == to) {
+            self.deliver_at(i);
+            n += 1;
+        }
+        n
+    }
+
+    fn deliver_at(&mut self, i: usize) {
         let m = self.queue.swap_remove(i);
         self.delivered += 1;
         match m.to {
@@ -466,7 +499,6 @@ impl Sim {
             }
             Node::Proposer(p) => self.proposer_input(p, PInput::Receive(m.message), m.hops),
         }
-        true
     }
 
     fn acceptor_input(&mut self, s: usize, message: Message, hops: u32) {

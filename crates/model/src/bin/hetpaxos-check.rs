@@ -101,6 +101,12 @@ struct Args {
     /// sends one fixed 1a at start.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=8))]
     real_proposers: Option<u32>,
+    /// Write each Always violation found by the reduced engine as a trace
+    /// file in this directory (`<property>.json`): it replays through the
+    /// simulated cluster with real signatures (`hetpaxos_model::replay`),
+    /// e.g. as a regression test in crates/model/tests/regressions/.
+    #[arg(long)]
+    save_traces: Option<std::path::PathBuf>,
     /// Serve stateright's web explorer at this address instead of checking.
     #[arg(long)]
     explore: Option<String>,
@@ -429,6 +435,28 @@ fn run(args: Args) -> Result<ExitCode, String> {
         println!("  [{status}] {:?} {}", p.expectation, p.name);
         if p.expectation == Expectation::Always && p.discovery.is_some() {
             failed = true;
+        }
+    }
+    if let Some(dir) = &args.save_traces {
+        let graph_json: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", args.graph.display()))?;
+        for p in &outcome.properties {
+            if let Some(file) = &p.trace_file {
+                let mut file = file.clone();
+                file.graph = graph_json.clone();
+                let slug: String = p
+                    .name
+                    .chars()
+                    .take_while(|c| *c != '(')
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                    .collect();
+                let path = dir.join(format!("{}.json", slug.trim_matches('_')));
+                let json = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
+                std::fs::create_dir_all(dir)
+                    .and_then(|()| std::fs::write(&path, json + "\n"))
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                println!("trace file: {}", path.display());
+            }
         }
     }
     for p in &outcome.properties {
