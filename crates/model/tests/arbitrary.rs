@@ -153,35 +153,29 @@ fn own_graph_violation_exactly_when_the_intersection_is_arbitrary() {
     let model = build_reduced(config);
     let g = &*graph;
     let mut s = model.init_states().pop().unwrap();
-    let one_b = |ts| {
-        move |_: &str, f: Facts<'_>, m: &Message| {
-            f.kind() == Kind::OneB && f.ballot().timestamp == ts && m.refs().len() == 1
-        }
-    };
-    s = step(&model, &s, "B's 1b at ballot 1", |who, f, m| {
-        who == "B" && one_b(1)(who, f, m)
-    });
-    s = step(&model, &s, "A's 1b at ballot 1", |who, f, m| {
-        who == "A" && one_b(1)(who, f, m)
-    });
-    s = step(&model, &s, "A's 2a for x", |who, f, _| {
-        who == "A" && is_2a_for(g, &f, "x")
-    });
-    s = step(&model, &s, "B's 2a for x", |who, f, _| {
-        who == "B" && is_2a_for(g, &f, "x")
-    });
-    s = step(&model, &s, "B's 1b at ballot 2", |who, f, m| {
-        who == "B" && one_b(2)(who, f, m)
-    });
-    s = step(&model, &s, "C's 1b at ballot 2", |who, f, m| {
-        who == "C" && one_b(2)(who, f, m)
-    });
-    s = step(&model, &s, "C's 2a for y", |who, f, _| {
-        who == "C" && is_2a_for(g, &f, "y")
-    });
-    s = step(&model, &s, "B's 2a for y", |who, f, _| {
-        who == "B" && is_2a_for(g, &f, "y")
-    });
+    // The attack, step by step: who signs what (`None`: a 1b over the 1a
+    // of that ballot alone; `Some(l)`: a 2a for learner l).
+    let attack: [(&str, u64, Option<&str>); 8] = [
+        ("B", 1, None),
+        ("A", 1, None),
+        ("A", 1, Some("x")),
+        ("B", 1, Some("x")),
+        ("B", 2, None),
+        ("C", 2, None),
+        ("C", 2, Some("y")),
+        ("B", 2, Some("y")),
+    ];
+    for (signer, ballot, two_a) in attack {
+        let what = format!("{signer}'s {two_a:?} message at ballot {ballot}");
+        s = step(&model, &s, &what, |who, f, m| {
+            who == signer
+                && f.ballot().timestamp == ballot
+                && match two_a {
+                    None => f.kind() == Kind::OneB && m.refs().len() == 1,
+                    Some(l) => is_2a_for(g, &f, l),
+                }
+        });
+    }
     let violation = agreement_violation(&model.cx, &s);
     assert!(violation.is_some(), "x and y chose different values");
     eprintln!("{}", violation.unwrap());
