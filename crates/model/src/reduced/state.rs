@@ -1,0 +1,131 @@
+//! The reduced model's state (hashed up to R5 and R7) and actions.
+
+use super::*;
+
+/// A state of the reduced model.
+#[derive(Clone)]
+pub struct ReducedState {
+    /// The real acceptor state machines, one per instance.
+    pub acceptors: Vec<Arc<Acceptor>>,
+    /// The real learner, fed every message when first sent.
+    pub learner: Arc<Learner>,
+    /// Every message sent so far, by id (a function of `acceptors`; not hashed).
+    pub sent: Arc<BTreeMap<MessageId, Message>>,
+    /// Index of the first instance of each twin pair (`i`, `i + 1`): the two
+    /// are compared and hashed as an unordered pair (reduction R5).
+    pub twin_pairs: Arc<[usize]>,
+    /// Reduction R7: when set, the state is hashed by the least hash of its
+    /// images under the run's acceptor automorphisms ([`crate::symmetry`]).
+    pub symmetry: Option<Arc<Symmetry>>,
+    /// Every forgery an arbitrary acceptor may send next, bound aside
+    /// ([`crate::forge`]; a function of `sent`, not hashed).
+    pub forgeable: Arc<Vec<Forgery>>,
+}
+
+impl ReducedState {
+    /// Each instance's acceptor and last own message: with R3 and R6, what
+    /// determines its state (see [`crate::symmetry`]).
+    pub fn heads(&self) -> Vec<(AcceptorId, Option<MessageId>)> {
+        self.acceptors
+            .iter()
+            .map(|a| (a.id(), a.last_own()))
+            .collect()
+    }
+
+    /// Whether instance `i` is the second of a twin pair.
+    pub(super) fn second_twin(&self, i: usize) -> bool {
+        i > 0 && self.twin_pairs.contains(&(i - 1))
+    }
+}
+
+/// A deterministic 64-bit hash of one acceptor (the standard library's
+/// SipHash with fixed keys).
+fn acceptor_hash(a: &Acceptor) -> u64 {
+    hash64(a)
+}
+
+impl fmt::Debug for ReducedState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReducedState")
+            .field("acceptors", &self.acceptors)
+            .field("learner", &self.learner)
+            .field("sent", &self.sent.len())
+            .finish()
+    }
+}
+
+/// Equal up to swapping the two instances of each twin pair (R5).
+impl PartialEq for ReducedState {
+    fn eq(&self, other: &Self) -> bool {
+        if self.learner != other.learner || self.acceptors.len() != other.acceptors.len() {
+            return false;
+        }
+        let (a, b) = (&self.acceptors, &other.acceptors);
+        (0..a.len()).all(|i| {
+            if self.twin_pairs.contains(&i) {
+                (a[i] == b[i] && a[i + 1] == b[i + 1]) || (a[i] == b[i + 1] && a[i + 1] == b[i])
+            } else {
+                self.second_twin(i) || a[i] == b[i]
+            }
+        })
+    }
+}
+
+impl Eq for ReducedState {}
+
+/// Hashes what [`PartialEq`] compares: each twin pair as the sorted pair of
+/// its instances' hashes (R5). With R7, the least hash over the state's orbit
+/// instead (equal states still hash equally; stateright keeps only hashes).
+impl Hash for ReducedState {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        if let Some(sym) = &self.symmetry {
+            state.write_u64(sym.canonical_hash(&self.heads(), &self.learner, &self.sent));
+            return;
+        }
+        let a = &self.acceptors;
+        for i in 0..a.len() {
+            if self.twin_pairs.contains(&i) {
+                let (x, y) = (acceptor_hash(&a[i]), acceptor_hash(&a[i + 1]));
+                (x.min(y), x.max(y)).hash(state);
+            } else if !self.second_twin(i) {
+                a[i].hash(state);
+            }
+        }
+        self.learner.hash(state);
+    }
+}
+
+/// An action of the reduced model.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ReducedAction {
+    /// Deliver messages `ids` (in `sent`), in order, to acceptor instance
+    /// `to`: one message, or (R6) a block whose last delivery is the first
+    /// that makes the instance emit.
+    Deliver {
+        /// Instance index.
+        to: usize,
+        /// The messages, in delivery order.
+        ids: Vec<MessageId>,
+    },
+    /// An arbitrary Byzantine acceptor sends a message ([`crate::forge`]).
+    Forge(Forgery),
+}
+
+impl Observed for ReducedState {
+    fn learner_of(&self, _cx: &Context) -> Option<&Learner> {
+        Some(&self.learner)
+    }
+
+    fn honest_acceptor_stores(&self, cx: &Context) -> Vec<(String, &MessageStore)> {
+        cx.honest_slots
+            .iter()
+            .filter_map(|&i| Some((cx.names.get(i)?.clone(), self.acceptors.get(i)?.store())))
+            .collect()
+    }
+
+    fn all_stores(&self, _cx: &Context) -> Vec<&MessageStore> {
+        std::iter::once(self.learner.store())
+            .chain(self.acceptors.iter().map(|a| a.store()))
+            .collect()
+    }
+}

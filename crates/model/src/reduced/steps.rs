@@ -1,0 +1,278 @@
+//! The reduced model's steps: R4 (finished acceptors), R6 blocks, one
+//! acceptor step with R3, sending, forgeries and coverage bookkeeping.
+
+use super::*;
+
+/// Memoized R6 blocks: the messages available, and the blocks.
+pub(super) type BlocksMemo = (Arc<Vec<MessageId>>, Arc<Vec<Vec<MessageId>>>);
+
+/// The result of one acceptor step (see `ReducedModel::local_step`).
+pub(super) struct LocalStep {
+    pub(super) next: Arc<Acceptor>,
+    pub(super) emitted: Vec<Message>,
+}
+
+/// The highest ballot of a 1a in `store`: the acceptor's highest known ballot
+/// (1as are never held, and are accepted as soon as delivered).
+fn max_1a(store: &MessageStore) -> Option<Ballot> {
+    store
+        .messages()
+        .filter_map(|m| m.as_proposal().map(|p| p.ballot()))
+        .max()
+}
+
+impl ReducedModel {
+    /// Reduction R4: whether instance `acc` can never emit again.
+    pub fn finished(&self, acc: &Acceptor) -> bool {
+        if !self.cx.config.reductions.absorb_finished {
+            return false;
+        }
+        let store = acc.store();
+        let Some(b_max) = self.b_max else {
+            return false;
+        };
+        if max_1a(store) != Some(b_max) {
+            return false;
+        }
+        let Some(last) = acc.last_own().and_then(|id| store.facts(&id)) else {
+            return false;
+        };
+        if last.ballot() != b_max || !matches!(last.kind(), Kind::TwoA(_)) {
+            return false;
+        }
+        let mut done = LearnerSet::EMPTY;
+        for m in store.messages() {
+            if m.signer() == Some(acc.id())
+                && let Some(f) = store.facts(&m.id())
+                && f.ballot() == b_max
+            {
+                done = done.union(f.two_a_learners());
+            }
+        }
+        self.cx.config.graph.learners().is_subset(done)
+    }
+
+    /// Whether `m` is sent to instance `i` (by its signer, or a proposer).
+    pub(super) fn addressed_to(&self, i: usize, m: &Message) -> bool {
+        m.signer() != Some(self.ids[i])
+    }
+
+    /// Records `m` as sent (once per id) and feeds it to the learner.
+    pub(super) fn send(&self, state: &mut ReducedState, m: Message) {
+        if state.sent.contains_key(&m.id()) {
+            return;
+        }
+        Arc::make_mut(&mut state.sent).insert(m.id(), m.clone());
+        let l = &state.learner;
+        if l.store().contains(&m.id()) || l.pending().holds(&m.id()) {
+            return;
+        }
+        let key = (fast_hash(&**l), m.id());
+        if let Some(next) = self.learner_memo.get(&key, l) {
+            state.learner = next;
+            return;
+        }
+        let mut next = (**l).clone();
+        let _ = next.receive(m);
+        let next = Arc::new(next);
+        self.learner_memo
+            .put(key, state.learner.clone(), next.clone());
+        state.learner = next;
+    }
+
+    /// Reduction R6: every block of deliveries to instance `i` (each message
+    /// sent to it, not yet held, with its references held) whose last
+    /// delivery is the first that emits; one block per distinct resulting
+    /// instance state. A local search over the instance's states reachable
+    /// by non-emitting deliveries, the rest of the state fixed.
+    pub(super) fn blocks(
+        &self,
+        i: usize,
+        acc: &Arc<Acceptor>,
+        sent: &BTreeMap<MessageId, Message>,
+    ) -> Arc<Vec<Vec<MessageId>>> {
+        let avail: Vec<&Message> = sent
+            .values()
+            .filter(|m| self.addressed_to(i, m) && !acc.store().contains(&m.id()))
+            .collect();
+        let avail_ids: Vec<MessageId> = avail.iter().map(|m| m.id()).collect();
+        let key = (
+            fast_hash(&**acc) ^ fast_hash(&avail_ids).rotate_left(17),
+            MessageId::default(),
+        );
+        if let Some((ids, r)) = self.blocks_memo.get(&key, acc)
+            && *ids == avail_ids
+        {
+            return r;
+        }
+        let mut out = Vec::new();
+        let mut ends: FastSet<Arc<Acceptor>> = FastSet::default();
+        let mut seen: FastSet<Arc<Acceptor>> = FastSet::default();
+        let mut stack: Vec<(Arc<Acceptor>, Vec<MessageId>)> = vec![(acc.clone(), Vec::new())];
+        while let Some((l, path)) = stack.pop() {
+            let store = l.store();
+            for m in &avail {
+                if store.contains(&m.id()) || !m.refs().iter().all(|r| store.contains(r)) {
+                    continue;
+                }
+                let r = self.local_step(i, &l, (*m).clone());
+                let mut p = path.clone();
+                p.push(m.id());
+                if !r.emitted.is_empty() {
+                    if ends.insert(r.next.clone()) {
+                        out.push(p);
+                    }
+                } else if seen.insert(r.next.clone()) {
+                    stack.push((r.next.clone(), p));
+                }
+            }
+        }
+        let out = Arc::new(out);
+        self.blocks_memo
+            .put(key, acc.clone(), (Arc::new(avail_ids), out.clone()));
+        out
+    }
+
+    /// One step of instance `i`'s real state machine on `m`, followed (R3) by
+    /// the delivery of every 1a that is then stale at it. Returns the new
+    /// state and the own messages emitted, in order. A pure function of the
+    /// acceptor's state and `m` (every 1a is sent at start), memoized.
+    pub(super) fn local_step(&self, i: usize, acc: &Arc<Acceptor>, m: Message) -> Arc<LocalStep> {
+        let key = (fast_hash(&**acc), m.id());
+        if let Some(r) = self.step_memo.get(&key, acc) {
+            return r;
+        }
+        let mut next = (**acc).clone();
+        let mut io = ModelIo::default();
+        let Ok(_) = driver::step(&mut next, Input::Receive(m), &mut io);
+        let emitted = io.sent;
+        if self.cx.config.reductions.eager_stale_1a
+            && let Some(max) = max_1a(next.store())
+        {
+            let stale: Vec<Message> = self
+                .proposals
+                .iter()
+                .filter(|p| {
+                    p.as_proposal().is_some_and(|p| p.ballot() <= max)
+                        && !next.store().contains(&p.id())
+                        && self.addressed_to(i, p)
+                })
+                .cloned()
+                .collect();
+            for p in stale {
+                let mut io = ModelIo::default();
+                let Ok(_) = driver::step(&mut next, Input::Receive(p), &mut io);
+                assert!(
+                    io.sent.is_empty() && next.outbox_len() == 0,
+                    "reduction R3 assumes a stale 1a emits nothing (acceptor rule D11)"
+                );
+            }
+        }
+        let r = Arc::new(LocalStep {
+            next: Arc::new(next),
+            emitted,
+        });
+        self.step_memo.put(key, acc.clone(), r.clone());
+        r
+    }
+
+    /// Checks that instance `i` recovers from its log (all it appended) to an
+    /// equal state, re-sending only messages already sent (see "Crashes").
+    pub(super) fn check_recovery(&self, i: usize, acc: &Acceptor, state: &ReducedState) {
+        let Some(init) = self.init_acceptors.get(i) else {
+            return;
+        };
+        let (recovered, resent) = model_recover(init, self.ids[i], &DurableLog::of(acc));
+        assert!(
+            recovered == *acc,
+            "recovery from the log does not rebuild the acceptor state"
+        );
+        assert!(
+            resent.iter().all(|m| state.sent.contains_key(&m.id())),
+            "recovery sent a message that was never sent before"
+        );
+    }
+
+    /// Whether instance `i` in state `acc` holds more own messages than
+    /// [`ModelConfig::max_own_messages`] allows (checked before the step's
+    /// messages are sent, so a cut block costs no learner step).
+    pub(super) fn over_bound(&self, i: usize, acc: &Acceptor) -> bool {
+        let (Some(bound), Some(&id)) = (self.cx.config.max_own_messages, self.ids.get(i)) else {
+            return false;
+        };
+        let own = acc
+            .store()
+            .messages()
+            .filter(|m| m.signer() == Some(id))
+            .count();
+        own > bound
+    }
+
+    /// `state.forgeable` after an action that sent the messages not in
+    /// `before`: the earlier forgeries not sent since, and those that
+    /// reference a new message (see [`forgeries_touching`]).
+    pub(super) fn update_forgeable(
+        &self,
+        state: &mut ReducedState,
+        before: &BTreeMap<MessageId, Message>,
+    ) {
+        let arbitrary = self.cx.config.arbitrary;
+        if arbitrary.is_empty() || state.sent.len() == before.len() {
+            return;
+        }
+        let sent = &state.sent;
+        let mut next: Vec<Forgery> = state
+            .forgeable
+            .iter()
+            .filter(|f| !sent.contains_key(&f.id))
+            .cloned()
+            .collect();
+        let new = |id: &MessageId| !before.contains_key(id);
+        for by in arbitrary.iter() {
+            next.extend(forgeries_touching(
+                by,
+                sent,
+                &new,
+                state.learner.store(),
+                &self.verdicts,
+            ));
+        }
+        state.forgeable = Arc::new(next);
+    }
+
+    /// What follows every step from `last` to `s`: the forgeries are
+    /// updated, and the state is recorded for coverage (sampled searches).
+    pub(super) fn finish_step(&self, last: &ReducedState, mut s: ReducedState) -> ReducedState {
+        self.update_forgeable(&mut s, &last.sent);
+        if let Some(c) = &self.coverage {
+            let new: Vec<MessageId> = s
+                .sent
+                .keys()
+                .filter(|id| !last.sent.contains_key(id))
+                .copied()
+                .collect();
+            c.record(hash64(&s), &s, &new);
+        }
+        s
+    }
+
+    /// What a sampled search covered, against the events this run has
+    /// (`None` unless [`Self::coverage`] was set).
+    pub fn coverage_report(&self) -> Option<CoverageReport> {
+        let c = self.coverage.as_ref()?;
+        let config = &self.cx.config;
+        let signers = self
+            .ids
+            .iter()
+            .copied()
+            .chain(config.arbitrary.iter())
+            .collect();
+        let ballots: Vec<u64> = self
+            .proposals
+            .iter()
+            .filter_map(|m| m.as_proposal().map(|p| p.ballot().timestamp))
+            .collect();
+        let byzantine = config.twins.union(config.arbitrary).iter().collect();
+        Some(c.report(&config.graph, &signers, &ballots, &byzantine))
+    }
+}
