@@ -1,0 +1,242 @@
+//! The actors of the stateright actor model: proposers (fixed 1as or the
+//! real proposer), acceptor instances and the learner.
+
+use super::*;
+
+/// One actor of the model.
+#[derive(Clone, Debug)]
+pub enum Node {
+    /// Sends its 1a to every acceptor instance (and the learner) at start.
+    Proposer {
+        /// The 1a.
+        proposal: Message,
+        /// Recipients.
+        peers: Vec<Id>,
+    },
+    /// One instance of an acceptor (a safe acceptor has one, a twin two).
+    Acceptor {
+        /// The acceptor it signs as.
+        id: AcceptorId,
+        /// Twin number (0 for a safe acceptor).
+        twin: u8,
+        /// Recipients of its broadcasts: every other instance except its own
+        /// twin, and the learner when it is a network actor.
+        peers: Vec<Id>,
+        /// Whether relays of accepted messages are sent.
+        relays: bool,
+        /// Whether it may crash, so its synced log is kept in stateright's
+        /// storage (only then: storage is part of the state).
+        durable: bool,
+        /// Its initial state.
+        init: Box<Acceptor>,
+        /// The seeded fault [`Mutant::ForgetLastOwnOnRecovery`].
+        forget_last_own: bool,
+    },
+    /// The real proposer ([`ModelConfig::real_proposers`]).
+    RealProposer {
+        /// Its initial state.
+        init: Box<Proposer>,
+        /// Its index (for the modelled clock).
+        index: u64,
+        /// How many proposers there are (for the modelled clock).
+        of: u64,
+        /// Recipients of its 1as.
+        peers: Vec<Id>,
+        /// At most this many 1as.
+        max_attempts: u32,
+    },
+    /// The learner process (all learners of the graph), as a network actor.
+    Learner {
+        /// Its initial state.
+        init: Box<Learner>,
+    },
+}
+
+/// The state of one actor.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum NodeState {
+    /// Proposers have no state after start.
+    Proposer,
+    /// The real proposer state machine.
+    RealProposer(Box<Proposer>),
+    /// The real acceptor state machine.
+    Acceptor(Box<Acceptor>),
+    /// The real learner state machine.
+    Learner(Box<Learner>),
+}
+
+impl Actor for Node {
+    type Msg = Message;
+    type State = NodeState;
+    type Timer = ();
+    type Random = ();
+    type Storage = DurableLog;
+
+    fn on_start(&self, _id: Id, storage: &Option<DurableLog>, o: &mut Out<Self>) -> NodeState {
+        match self {
+            Node::Proposer { proposal, peers } => {
+                o.broadcast(peers, proposal);
+                NodeState::Proposer
+            }
+            Node::Acceptor {
+                init,
+                id,
+                forget_last_own,
+                ..
+            } => match storage {
+                None => NodeState::Acceptor(init.clone()),
+                // The re-sent own messages are dropped: a handler runs
+                // atomically here, so every own message in the synced log
+                // was sent in the step that synced it, and a copy would only
+                // pile up duplicates in the network (each crash adding more,
+                // an unbounded state space) that receivers ignore.
+                Some(log) if *forget_last_own => {
+                    let log = log.without_last_own(*id);
+                    NodeState::Acceptor(Box::new(model_recover(init, *id, &log).0))
+                }
+                Some(log) => NodeState::Acceptor(Box::new(model_recover(init, *id, log).0)),
+            },
+            Node::RealProposer {
+                init,
+                index,
+                of,
+                peers,
+                ..
+            } => {
+                let mut p = init.clone();
+                let now = model_clock(*index, *of, p.attempts());
+                let effects = p.handle(ProposerInput::Start { now, random: 0 });
+                apply_proposer_effects(effects, peers, o);
+                NodeState::RealProposer(p)
+            }
+            Node::Learner { init } => NodeState::Learner(init.clone()),
+        }
+    }
+
+    fn on_timeout(&self, _id: Id, state: &mut Cow<NodeState>, _timer: &(), o: &mut Out<Self>) {
+        if let (
+            Node::RealProposer {
+                index,
+                of,
+                peers,
+                max_attempts,
+                ..
+            },
+            NodeState::RealProposer(p),
+        ) = (self, state.as_ref())
+        {
+            if p.attempts() >= *max_attempts {
+                return; // the bound: no more 1as, and no timer again
+            }
+            let mut p = p.clone();
+            let now = model_clock(*index, *of, p.attempts());
+            let effects = p.handle(ProposerInput::Timer { now, random: 0 });
+            apply_proposer_effects(effects, peers, o);
+            *state = Cow::Owned(NodeState::RealProposer(p));
+        }
+    }
+
+    fn on_msg(
+        &self,
+        _id: Id,
+        state: &mut Cow<NodeState>,
+        _src: Id,
+        msg: Message,
+        o: &mut Out<Self>,
+    ) {
+        match (self, state.as_ref()) {
+            (
+                Node::Acceptor {
+                    id,
+                    peers,
+                    relays,
+                    durable,
+                    ..
+                },
+                NodeState::Acceptor(acc),
+            ) => {
+                if acc.store().contains(&msg.id()) || acc.pending().holds(&msg.id()) {
+                    return; // a duplicate: no step
+                }
+                if msg.signer() == Some(*id) {
+                    // Only a twin's relayed message gets here: twins ignore
+                    // each other (each stays an honest instance).
+                    return;
+                }
+                let mut acc = acc.clone();
+                let mut io = ModelIo::default();
+                let Ok(synced) = driver::step(&mut acc, Input::Receive(msg), &mut io);
+                if *relays {
+                    for m in &io.relayed {
+                        o.broadcast(peers, m);
+                    }
+                }
+                for m in &io.sent {
+                    o.broadcast(peers, m);
+                }
+                if synced && *durable {
+                    o.save(DurableLog::of(&acc));
+                }
+                *state = Cow::Owned(NodeState::Acceptor(acc));
+            }
+            (Node::RealProposer { peers, .. }, NodeState::RealProposer(p)) => {
+                let mut p = p.clone();
+                let effects = p.handle(ProposerInput::Receive(msg));
+                apply_proposer_effects(effects, peers, o);
+                *state = Cow::Owned(NodeState::RealProposer(p));
+            }
+            (Node::Learner { .. }, NodeState::Learner(l)) => {
+                if l.store().contains(&msg.id()) || l.pending().holds(&msg.id()) {
+                    return;
+                }
+                let mut l = l.clone();
+                let _ = l.receive(msg);
+                *state = Cow::Owned(NodeState::Learner(l));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The modelled clock of proposer `index` of `of` at its attempt `attempt`:
+/// distinct for every (proposer, attempt) and increasing with the attempt,
+/// so ballots are distinct and each proposer's grow. When timers fire is
+/// explored by the checker (each firing is an action); the readings only
+/// fix the order of ballots, which is what the protocol reads of time.
+fn model_clock(index: u64, of: u64, attempt: u32) -> u64 {
+    1 + index + of * u64::from(attempt)
+}
+
+/// Carries out a proposer's effects: 1as to every acceptor instance (and a
+/// network learner), a timer (when it fires is the checker's choice).
+fn apply_proposer_effects(effects: Vec<ProposerEffect>, peers: &[Id], o: &mut Out<Node>) {
+    for e in effects {
+        match e {
+            ProposerEffect::Broadcast(m) => o.broadcast(peers, &m),
+            ProposerEffect::SetTimer { .. } => o.set_timer((), model_timeout()),
+            ProposerEffect::Decided(_) | ProposerEffect::Stopped => {}
+        }
+    }
+}
+
+/// Only safe acceptor instances crash: proposers and the learner are not
+/// under study, and a Byzantine acceptor may do anything anyway.
+pub(super) fn only_safe_acceptors_crash(cx: &Context, state: &HetState) -> bool {
+    state
+        .crashed
+        .iter()
+        .enumerate()
+        .all(|(i, crashed)| !crashed || cx.honest_slots.contains(&i))
+}
+
+/// Feeds every first-sent message to the observing learner (instant mode).
+pub(super) fn record_out(cx: &Context, h: &Observer, env: Envelope<&Message>) -> Option<Observer> {
+    let l = h.learner.as_ref()?;
+    if l.store().contains(&env.msg.id()) || l.pending().holds(&env.msg.id()) {
+        return None;
+    }
+    let _ = cx;
+    let mut l = l.clone();
+    let _ = l.receive(env.msg.clone());
+    Some(Observer { learner: Some(l) })
+}
