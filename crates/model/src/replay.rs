@@ -137,7 +137,7 @@ pub fn trace_file(
         match action {
             Some(ReducedAction::Deliver { to, ids }) => {
                 let me = model.ids.get(*to).copied();
-                let ids = with_stale_1as(prev, *to, ids);
+                let ids = model.delivered_in_block(prev, *to, ids);
                 let signs = next
                     .sent
                     .iter()
@@ -167,39 +167,6 @@ pub fn trace_file(
         property: property.to_string(),
         steps,
     }
-}
-
-/// The block `ids` delivered to instance `to` in `prev`, with the 1as the
-/// engine delivers along the way because they are stale (reduction R3:
-/// right after the message that made them stale), so that a replay
-/// delivers exactly what the model did.
-fn with_stale_1as(prev: &ReducedState, to: usize, ids: &[MessageId]) -> Vec<MessageId> {
-    let Some(acc) = prev.acceptors.get(to) else {
-        return ids.to_vec();
-    };
-    let store = acc.store();
-    let mut held: std::collections::BTreeSet<MessageId> =
-        store.messages().map(|m| m.id()).collect();
-    let proposals: Vec<(MessageId, hetpaxos_messages::Ballot)> = prev
-        .sent
-        .values()
-        .filter_map(|m| m.as_proposal().map(|p| (m.id(), p.ballot())))
-        .collect();
-    let ballot_of = |id: &MessageId| proposals.iter().find(|(p, _)| p == id).map(|(_, b)| *b);
-    let mut out = Vec::new();
-    for id in ids {
-        out.push(*id);
-        held.insert(*id);
-        let Some(max) = held.iter().filter_map(ballot_of).max() else {
-            continue;
-        };
-        for (p, b) in &proposals {
-            if *b <= max && held.insert(*p) {
-                out.push(*p);
-            }
-        }
-    }
-    out
 }
 
 /// A simulated run, seen by the model's properties.

@@ -10,6 +10,8 @@ pub(super) type BlocksMemo = (Arc<Vec<MessageId>>, Arc<Vec<Vec<MessageId>>>);
 pub(super) struct LocalStep {
     pub(super) next: Arc<Acceptor>,
     pub(super) emitted: Vec<Message>,
+    /// The stale 1as delivered after it (R3), in order.
+    pub(super) stale: Vec<MessageId>,
 }
 
 /// The highest ballot of a 1a in `store`: the acceptor's highest known ballot
@@ -146,6 +148,7 @@ impl ReducedModel {
         let mut io = ModelIo::default();
         let Ok(_) = driver::step(&mut next, Input::Receive(m), &mut io);
         let emitted = io.sent;
+        let mut stale_ids = Vec::new();
         if self.cx.config.reductions.eager_stale_1a
             && let Some(max) = max_1a(next.store())
         {
@@ -160,6 +163,7 @@ impl ReducedModel {
                 .cloned()
                 .collect();
             for p in stale {
+                stale_ids.push(p.id());
                 let mut io = ModelIo::default();
                 let Ok(_) = driver::step(&mut next, Input::Receive(p), &mut io);
                 assert!(
@@ -171,9 +175,34 @@ impl ReducedModel {
         let r = Arc::new(LocalStep {
             next: Arc::new(next),
             emitted,
+            stale: stale_ids,
         });
         self.step_memo.put(key, acc.clone(), r.clone());
         r
+    }
+
+    /// Every message block `ids` delivers to instance `to` in `state`, in
+    /// order: each of `ids`, followed by the stale 1as the engine delivers
+    /// right after it (R3), as [`Self::local_step`] does. For trace files,
+    /// which must deliver exactly what the model did.
+    pub fn delivered_in_block(
+        &self,
+        state: &ReducedState,
+        to: usize,
+        ids: &[MessageId],
+    ) -> Vec<MessageId> {
+        let mut out = Vec::new();
+        let Some(mut acc) = state.acceptors.get(to).cloned() else {
+            return out;
+        };
+        for id in ids {
+            let Some(m) = state.sent.get(id) else { break };
+            let r = self.local_step(to, &acc, m.clone());
+            out.push(*id);
+            out.extend(r.stale.iter().copied());
+            acc = r.next.clone();
+        }
+        out
     }
 
     /// Checks that instance `i` recovers from its log (all it appended) to an
