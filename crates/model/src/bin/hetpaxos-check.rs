@@ -124,6 +124,10 @@ struct Args {
 /// 4 (docs/model-checking.md).
 const MAX_EXHAUSTIVE_ACCEPTORS: usize = 7;
 
+/// The options that make a run use the actor engine.
+const ACTOR_ONLY: &str =
+    "--engine actor, --relays, --duplicating, --network-learner, --crashes or --real-proposers";
+
 fn names_to_set(graph: &LearnerGraph, names: &[String]) -> Result<AcceptorSet, String> {
     let mut set = AcceptorSet::EMPTY;
     for n in names.iter().filter(|n| !n.is_empty()) {
@@ -210,16 +214,16 @@ fn run(args: Args) -> Result<ExitCode, String> {
              --max-states or --timeout, or sample with --strategy simulation"
         ));
     }
-    if n > MAX_EXHAUSTIVE_ACCEPTORS && !args.arbitrary.is_empty() {
+    let twins = names_to_set(&graph, &args.byzantine)?;
+    let silent = names_to_set(&graph, &args.silent)?;
+    let arbitrary = names_to_set(&graph, &args.arbitrary)?;
+    if n > MAX_EXHAUSTIVE_ACCEPTORS && !arbitrary.is_empty() {
         return Err(format!(
             "--arbitrary over {n} acceptors is refused even when bounded: a forger's choices \
              grow as the product over the signers of their messages, so expanding one state \
              would not finish (at most {MAX_EXHAUSTIVE_ACCEPTORS} acceptors)"
         ));
     }
-    let twins = names_to_set(&graph, &args.byzantine)?;
-    let silent = names_to_set(&graph, &args.silent)?;
-    let arbitrary = names_to_set(&graph, &args.arbitrary)?;
     if !twins.is_disjoint(silent) || !arbitrary.is_disjoint(twins.union(silent)) {
         return Err("an acceptor can be only one of --byzantine, --silent and --arbitrary".into());
     }
@@ -325,20 +329,15 @@ fn run(args: Args) -> Result<ExitCode, String> {
     };
     let engine = effective_engine(&config, &options);
     if engine == Engine::Actor && !arbitrary.is_empty() {
-        return Err(
-            "--arbitrary needs the reduced engine (it cannot be combined with \
-                    --engine actor, --relays, --duplicating, --network-learner, --crashes or \
-                    --real-proposers)"
-                .into(),
-        );
+        return Err(format!(
+            "--arbitrary needs the reduced engine (it cannot be combined with {ACTOR_ONLY})"
+        ));
     }
     if engine == Engine::Actor && config.max_own_messages.is_some() {
-        return Err(
-            "--max-messages bounds the reduced engine only (it cannot be combined \
-                    with --engine actor, --relays, --duplicating, --network-learner, \
-                    --crashes or --real-proposers)"
-                .into(),
-        );
+        return Err(format!(
+            "--max-messages bounds the reduced engine only (it cannot be combined with \
+             {ACTOR_ONLY})"
+        ));
     }
     println!(
         "engine: {}",
