@@ -96,7 +96,7 @@ impl Verdicts {
         {
             return (v.id, v.well_formed);
         }
-        let message = Unsigned::new(by, refs.iter().copied()).sign(&AbstractSigner(by));
+        let message = signed_by(by, refs);
         let (id, well_formed) = (message.id(), store.check(&message).is_ok());
         if let Ok(mut m) = shard.lock() {
             if m.len() >= VERDICT_SHARD_LIMIT {
@@ -118,10 +118,15 @@ impl Verdicts {
 }
 
 impl Forgery {
-    /// The signed message (signatures are abstract in the model).
+    /// The signed message.
     pub fn message(&self) -> Message {
-        Unsigned::new(self.by, self.refs.iter().copied()).sign(&AbstractSigner(self.by))
+        signed_by(self.by, &self.refs)
     }
+}
+
+/// The message `by` signs over `refs` (signatures are abstract in the model).
+fn signed_by(by: AcceptorId, refs: &[MessageId]) -> Message {
+    Unsigned::new(by, refs.iter().copied()).sign(&AbstractSigner(by))
 }
 
 /// How many messages the acceptors in `forgers` have sent.

@@ -40,10 +40,10 @@ use hetpaxos_learner::Learner;
 use hetpaxos_messages::{Message, MessageId, Unsigned};
 use hetpaxos_quorums::{AcceptorId, AcceptorSet, LearnerGraph};
 use std::collections::{BTreeMap, BTreeSet};
-
-use crate::memo::FastMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
+
+use crate::memo::FastMap;
 
 /// The automorphisms of a run, with a memo of renamed message ids.
 pub struct Symmetry {
