@@ -180,13 +180,16 @@ impl Actor for Node {
                 *state = Cow::Owned(NodeState::Acceptor(acc));
             }
             (Node::RealProposer { peers, .. }, NodeState::RealProposer(p)) => {
+                if holds(p.observer(), &msg) {
+                    return; // a duplicate: no step
+                }
                 let mut p = p.clone();
                 let effects = p.handle(ProposerInput::Receive(msg));
                 apply_proposer_effects(effects, peers, o);
                 *state = Cow::Owned(NodeState::RealProposer(p));
             }
             (Node::Learner { .. }, NodeState::Learner(l)) => {
-                if l.store().contains(&msg.id()) || l.pending().holds(&msg.id()) {
+                if holds(l, &msg) {
                     return;
                 }
                 let mut l = l.clone();
@@ -196,6 +199,12 @@ impl Actor for Node {
             _ => {}
         }
     }
+}
+
+/// Whether learner `l` already holds `m` (accepted or waiting for its
+/// references): delivering it again changes nothing.
+pub(crate) fn holds(l: &Learner, m: &Message) -> bool {
+    l.store().contains(&m.id()) || l.pending().holds(&m.id())
 }
 
 /// The modelled clock of proposer `index` of `of` at its attempt `attempt`:
@@ -232,7 +241,7 @@ pub(super) fn only_safe_acceptors_crash(cx: &Context, state: &HetState) -> bool 
 /// Feeds every first-sent message to the observing learner (instant mode).
 pub(super) fn record_out(cx: &Context, h: &Observer, env: Envelope<&Message>) -> Option<Observer> {
     let l = h.learner.as_ref()?;
-    if l.store().contains(&env.msg.id()) || l.pending().holds(&env.msg.id()) {
+    if holds(l, env.msg) {
         return None;
     }
     let _ = cx;

@@ -28,6 +28,7 @@ mod actor;
 mod config;
 mod durable;
 
+pub(crate) use actor::holds;
 pub use actor::{Node, NodeState};
 use actor::{only_safe_acceptors_crash, record_out};
 pub use config::{

@@ -66,7 +66,7 @@ impl ReducedModel {
         }
         Arc::make_mut(&mut state.sent).insert(m.id(), m.clone());
         let l = &state.learner;
-        if l.store().contains(&m.id()) || l.pending().holds(&m.id()) {
+        if crate::model::holds(l, &m) {
             return;
         }
         let key = (fast_hash(&**l), m.id());
