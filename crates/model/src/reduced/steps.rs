@@ -182,9 +182,9 @@ impl ReducedModel {
     }
 
     /// Every message block `ids` delivers to instance `to` in `state`, in
-    /// order: each of `ids`, followed by the stale 1as the engine delivers
-    /// right after it (R3), as the engine's own step (`local_step`) does. For trace files,
-    /// which must deliver exactly what the model did.
+    /// order: each of `ids`, followed by the stale 1as the engine's own step
+    /// (`local_step`) delivers right after it (R3). For trace files, which
+    /// must deliver exactly what the model did.
     pub fn delivered_in_block(
         &self,
         state: &ReducedState,
