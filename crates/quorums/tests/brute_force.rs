@@ -536,7 +536,14 @@ fn nodes(e: &Expr) -> Vec<&Expr> {
 // ------------------------------------------------------------ properties
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    // A failure shrinks for at most two minutes: each case costs up to 2^12
+    // brute-force evaluations per family, and CI (stop 17) spent 45 minutes
+    // shrinking one.
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        max_shrink_time: 120_000,
+        ..ProptestConfig::default()
+    })]
 
     /// (a) Each compiled family holds exactly where the test's tree does, and
     /// every node's `minimal_sets` is its exact antichain of minimal members
@@ -639,57 +646,99 @@ proptest! {
         search_matches_brute_force(&c)?;
     }
 
-    /// (d, e) `violations()` reports LG-4 violations for exactly the pairs
-    /// that brute force finds, each one real (and all minimal triples when
-    /// they are few enough to list), never `Undecided` at this size, only
-    /// LG-4 and D5 kinds (the CLG always passes LG-1..LG-3), and D5 for
-    /// exactly the learners with an empty CLG self-edge; `check_self_edges`
-    /// and `validate` agree.
+    /// (d, e) `violations()` against brute force ([`violations_match`]).
     #[test]
     fn violations_match_brute_force(c in case()) {
-        let g = &c.graph;
-        let vs = g.violations();
-        prop_assert!(!vs.iter().any(Violation::is_undecided), "{:?}", vs);
-        let mut no_self_edge = Vec::new();
-        let mut lg4 = vec![vec![Vec::new(); MAX_L]; MAX_L];
-        for v in &vs {
-            match v {
-                Violation::NoSelfEdge { learner } => no_self_edge.push(learner.clone()),
-                Violation::QuorumsMissSafeSet { a, b, .. } => {
-                    let (i, j) = (learner_index(a), learner_index(b));
-                    prop_assert!(i <= j, "{}", v);
-                    lg4[i][j].push(c.check_violation(i, j, v));
-                }
-                other => return Err(TestCaseError::fail(format!("unexpected {other:?}"))),
-            }
-        }
-        let want_d5: Vec<String> = c
-            .learners()
-            .filter(|&(i, _)| !c.clg[i][i][c.all() as usize])
-            .map(|(i, _)| format!("L{i}"))
-            .collect();
-        prop_assert_eq!(&no_self_edge, &want_d5);
-        let d5: Vec<Violation> = want_d5
-            .iter()
-            .map(|l| Violation::NoSelfEdge { learner: l.clone() })
-            .collect();
-        prop_assert_eq!(g.check_self_edges(), d5);
-        let mut valid = want_d5.is_empty();
-        for (i, _) in c.learners() {
-            for (j, _) in c.learners().filter(|&(j, _)| j >= i) {
-                let fails = c.lg4_fails(i, j);
-                valid &= !fails;
-                prop_assert_eq!(!lg4[i][j].is_empty(), fails, "L{}–L{}: {:?}", i, j, vs);
-                if let Some(want) = c.lg4_triples(i, j, 20_000) {
-                    let got: BTreeSet<(u32, u32, u32)> = lg4[i][j].iter().copied().collect();
-                    prop_assert_eq!(got.len(), lg4[i][j].len(), "a triple reported twice");
-                    prop_assert_eq!(got, want, "L{}–L{}", i, j);
-                }
-            }
-        }
-        prop_assert_eq!(g.validate().is_ok(), valid, "{:?}", vs);
-        prop_assert_eq!(g.validate().err(), vs.first().cloned());
+        violations_match(&c)?;
     }
+}
+
+/// `violations()` reports LG-4 violations for exactly the pairs that brute
+/// force finds, each one real; when the crate enumerates the graph
+/// ([`LearnerGraph::enumerated`]) and the minimal triples are few enough to
+/// list, all of them, and otherwise (the exact search) one per failing pair.
+/// Never `Undecided` at this size, only LG-4 and D5 kinds (the CLG always
+/// passes LG-1..LG-3), and D5 for exactly the learners with an empty CLG
+/// self-edge; `check_self_edges` and `validate` agree.
+fn violations_match(c: &Case) -> Result<(), TestCaseError> {
+    let g = &c.graph;
+    let vs = g.violations();
+    prop_assert!(!vs.iter().any(Violation::is_undecided), "{:?}", vs);
+    let mut no_self_edge = Vec::new();
+    let mut lg4 = vec![vec![Vec::new(); MAX_L]; MAX_L];
+    for v in &vs {
+        match v {
+            Violation::NoSelfEdge { learner } => no_self_edge.push(learner.clone()),
+            Violation::QuorumsMissSafeSet { a, b, .. } => {
+                let (i, j) = (learner_index(a), learner_index(b));
+                prop_assert!(i <= j, "{}", v);
+                lg4[i][j].push(c.check_violation(i, j, v));
+            }
+            other => return Err(TestCaseError::fail(format!("unexpected {other:?}"))),
+        }
+    }
+    let want_d5: Vec<String> = c
+        .learners()
+        .filter(|&(i, _)| !c.clg[i][i][c.all() as usize])
+        .map(|(i, _)| format!("L{i}"))
+        .collect();
+    prop_assert_eq!(&no_self_edge, &want_d5);
+    let d5: Vec<Violation> = want_d5
+        .iter()
+        .map(|l| Violation::NoSelfEdge { learner: l.clone() })
+        .collect();
+    prop_assert_eq!(g.check_self_edges(), d5);
+    let enumerated = g.enumerated().is_some();
+    let mut valid = want_d5.is_empty();
+    for (i, _) in c.learners() {
+        for (j, _) in c.learners().filter(|&(j, _)| j >= i) {
+            let fails = c.lg4_fails(i, j);
+            valid &= !fails;
+            prop_assert_eq!(!lg4[i][j].is_empty(), fails, "L{}–L{}: {:?}", i, j, vs);
+            let got: BTreeSet<(u32, u32, u32)> = lg4[i][j].iter().copied().collect();
+            prop_assert_eq!(got.len(), lg4[i][j].len(), "a triple reported twice");
+            if !enumerated {
+                prop_assert!(got.len() <= 1, "L{}–L{}: searched, {:?}", i, j, got);
+            } else if let Some(want) = c.lg4_triples(i, j, 20_000) {
+                prop_assert_eq!(got, want, "L{}–L{}", i, j);
+            }
+        }
+    }
+    prop_assert_eq!(g.validate().is_ok(), valid, "{:?}", vs);
+    prop_assert_eq!(g.validate().err(), vs.first().cloned());
+    Ok(())
+}
+
+/// A graph whose CLG takes too much work to enumerate (a 4-of-11 edge composed
+/// with itself): the crate falls back to the exact search, which reports one
+/// real violation per failing pair, not the list of minimal triples. Found by
+/// CI (stop 17), where the property expected the list.
+#[test]
+fn violations_of_a_graph_too_large_to_enumerate() {
+    let of = (0..12)
+        .filter(|&i| i != 7)
+        .map(Node::Acceptor)
+        .collect::<Vec<_>>();
+    let c = Case::new(Spec {
+        n: 12,
+        quorums: vec![Tree::Sets(vec![1]); 4],
+        edges: vec![
+            (0, 2, false, EdgeSpec::Tree(Tree::Threshold { k: 4, of })),
+            (
+                0,
+                3,
+                false,
+                EdgeSpec::Tree(Tree::All(vec![Node::Acceptor(7)])),
+            ),
+        ],
+        caught: vec![0; 4],
+    });
+    assert!(c.graph.enumerated().is_none(), "the branch under test");
+    assert!(
+        c.lg4_fails(0, 0),
+        "L0–L0 fails: its quorum {{A}} misses {{H}}"
+    );
+    violations_match(&c).unwrap();
 }
 
 /// The exact search alone, with no budget limit, against brute force on
