@@ -582,15 +582,19 @@ proptest! {
     }
 
     /// (b) `condensed_holds` is the CLG closed by definition, on every set
-    /// and pair; the enumerated graph has the same minimal quorums, given
-    /// and condensed safe sets.
+    /// and pair; when the graph enumerates (it may not, past the
+    /// enumeration's work limit: see `violations_of_a_graph_too_large_to_enumerate`),
+    /// it has the same minimal quorums, given and condensed safe sets.
     #[test]
     fn condensed_graph_matches_brute_force(c in case()) {
         let g = &c.graph;
-        let e = g.enumerated().expect("≤ 12 acceptors always enumerate");
+        let e = g.enumerated();
         for (i, a) in c.learners() {
             let mins: Vec<AcceptorSet> = minimal(&c.quorums[i]).into_iter().map(set_of).collect();
-            prop_assert_eq!(sorted(g.minimal_quorums(a).unwrap()), sorted(&mins));
+            match e {
+                Some(_) => prop_assert_eq!(sorted(g.minimal_quorums(a).unwrap()), sorted(&mins)),
+                None => prop_assert!(g.minimal_quorums(a).is_none()),
+            }
             for (j, b) in c.learners() {
                 for x in 0..1u32 << c.spec.n {
                     prop_assert_eq!(
@@ -599,6 +603,7 @@ proptest! {
                         "L{}–L{} on {:?}", i, j, set_of(x)
                     );
                 }
+                let Some(e) = e else { continue };
                 let clg: Vec<AcceptorSet> = minimal(&c.clg[i][j]).into_iter().map(set_of).collect();
                 let given: Vec<AcceptorSet> = minimal(&c.given[i][j]).into_iter().map(set_of).collect();
                 prop_assert_eq!(sorted(g.minimal_safe_sets(a, b).unwrap()), sorted(&clg));
