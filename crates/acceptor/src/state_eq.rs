@@ -41,9 +41,7 @@ impl PartialEq for Acceptor {
                 .map(|(_, m)| m.id())
                 .eq(other.outbox.iter().map(|(_, m)| m.id()))
             && self.future.keys().eq(other.future.keys())
-            && self.store.len() == other.store.len()
-            && self.store.set_digest() == other.store.set_digest()
-            && self.store.sorted_ids() == other.store.sorted_ids()
+            && self.store.same_messages(&other.store)
             && self.pending.sorted_ids() == other.pending.sorted_ids()
     }
 }

@@ -129,9 +129,7 @@ impl std::fmt::Debug for Learner {
 impl PartialEq for Learner {
     fn eq(&self, other: &Self) -> bool {
         self.decided == other.decided
-            && self.store.len() == other.store.len()
-            && self.store.set_digest() == other.store.set_digest()
-            && self.store.sorted_ids() == other.store.sorted_ids()
+            && self.store.same_messages(&other.store)
             && self.pending.sorted_ids() == other.pending.sorted_ids()
     }
 }

@@ -81,10 +81,19 @@ pub enum IllFormed {
 #[derive(Clone, Debug)]
 pub struct MessageStore {
     graph: Arc<LearnerGraph>,
-    nodes: Vec<Node>,
-    index: HashMap<MessageId, NodeIdx>,
+    /// Accepted messages with their facts, in acceptance order. A node never
+    /// changes once accepted, so clones of a store share them (the model
+    /// checker clones stores at every step).
+    nodes: Vec<Arc<Node>>,
+    /// Position of each accepted id. Ids are SHA-256 digests chosen by
+    /// whoever builds the message, so the table is keyed with a per-process
+    /// random seed (foldhash), which they cannot aim collisions at; cheaper
+    /// than SipHash on the model checker's and the nodes' hottest lookup.
+    index: HashMap<MessageId, NodeIdx, foldhash::fast::RandomState>,
     signers: Vec<SignerState>,
-    con_cache: HashMap<AcceptorSet, Arc<[LearnerSet]>>,
+    /// `Con_a` by caught set; shared by clones of the store until one of
+    /// them caches a new caught set.
+    con_cache: Arc<HashMap<AcceptorSet, Arc<[LearnerSet]>>>,
     empty_front: Arc<[Front]>,
     empty_fresh1b: Arc<[AcceptorSet]>,
     empty_top2a: Arc<[Top2a]>,
@@ -117,9 +126,9 @@ impl MessageStore {
         let l = graph.num_learners();
         let mut store = Self {
             nodes: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             signers: vec![SignerState::default(); n],
-            con_cache: HashMap::new(),
+            con_cache: Arc::default(),
             empty_front: vec![Front::None; n].into(),
             empty_fresh1b: vec![AcceptorSet::EMPTY; l].into(),
             empty_top2a: vec![Top2a::default(); l].into(),
@@ -129,7 +138,7 @@ impl MessageStore {
             graph,
         };
         let none = store.connected_for(AcceptorSet::EMPTY);
-        store.con_cache.insert(AcceptorSet::EMPTY, none);
+        Arc::make_mut(&mut store.con_cache).insert(AcceptorSet::EMPTY, none);
         store
     }
 
@@ -281,14 +290,15 @@ impl MessageStore {
             }
         }
         if !self.con_cache.contains_key(&d.caught) {
-            if self.con_cache.len() >= CON_CACHE_LIMIT {
-                self.con_cache.retain(|k, _| k.is_empty());
+            let cache = Arc::make_mut(&mut self.con_cache);
+            if cache.len() >= CON_CACHE_LIMIT {
+                cache.retain(|k, _| k.is_empty());
             }
-            self.con_cache.insert(d.caught, d.connected.clone());
+            cache.insert(d.caught, d.connected.clone());
         }
         self.set_digest ^= id_prefix(&message.id());
         self.index.insert(message.id(), idx);
-        self.nodes.push(Node { message, d });
+        self.nodes.push(Arc::new(Node { message, d }));
         idx
     }
 
@@ -303,6 +313,14 @@ impl MessageStore {
         let mut ids: Vec<MessageId> = self.index.keys().copied().collect();
         ids.sort_unstable();
         ids
+    }
+
+    /// Whether the two stores accepted the same set of messages, whatever
+    /// the order. O(n) lookups, and O(1) when the sizes or digests differ.
+    pub fn same_messages(&self, other: &MessageStore) -> bool {
+        self.len() == other.len()
+            && self.set_digest == other.set_digest
+            && self.index.keys().all(|id| other.index.contains_key(id))
     }
 
     /// Whether `signer` is known to have equivocated anywhere in this store.
