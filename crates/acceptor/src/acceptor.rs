@@ -149,6 +149,12 @@ impl Acceptor {
         self.sent_2a
     }
 
+    /// The local clock's last reading (from [`Input::Tick`]): 1as with a
+    /// later ballot timestamp are held until it reaches them.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
     /// Number of 1as held until the clock passes their timestamp.
     pub fn future_proposals(&self) -> usize {
         self.future.len()

@@ -37,7 +37,8 @@ pub mod symmetry;
 pub mod trace;
 
 pub use model::{
-    DEFAULT_MAX_FORGED, HetModel, HetState, LearnerDelivery, ModelConfig, Mutant, Reductions, build,
+    DEFAULT_MAX_FORGED, DEFAULT_MAX_SIGNED, HetModel, HetState, LearnerDelivery, ModelConfig,
+    Mutant, Reductions, build,
 };
 pub use reduced::{ReducedModel, build_reduced};
 
@@ -176,6 +177,9 @@ pub struct Outcome {
     /// possible: an exhaustive search then covered the executions within
     /// that bound only.
     pub forge_bound_hit: bool,
+    /// Whether [`ModelConfig::max_signed`] cut a step that was possible: an
+    /// exhaustive search then covered the executions within that bound only.
+    pub signed_bound_hit: bool,
     /// For a sampled search (reduced engine): what the walks covered.
     pub coverage: Option<coverage::CoverageReport>,
 }
@@ -240,6 +244,7 @@ pub fn check(config: ModelConfig, options: &CheckOptions) -> Outcome {
             }
             let hit = model.bound_hit.clone();
             let forge_hit = model.forge_bound_hit.clone();
+            let signed_hit = model.signed_bound_hit.clone();
             let mut outcome = run(model, options, Engine::Reduced, |p, name| {
                 let always = properties::ALWAYS.contains(&name);
                 let file =
@@ -248,6 +253,7 @@ pub fn check(config: ModelConfig, options: &CheckOptions) -> Outcome {
             });
             outcome.message_bound_hit = hit.load(std::sync::atomic::Ordering::Relaxed);
             outcome.forge_bound_hit = forge_hit.load(std::sync::atomic::Ordering::Relaxed);
+            outcome.signed_bound_hit = signed_hit.load(std::sync::atomic::Ordering::Relaxed);
             outcome.coverage = render.coverage_report();
             outcome
         }
@@ -390,6 +396,7 @@ where
         engine,
         message_bound_hit: false,
         forge_bound_hit: false,
+        signed_bound_hit: false,
         coverage: None,
     }
 }

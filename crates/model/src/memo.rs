@@ -63,9 +63,11 @@ type Shard<S, R> = Mutex<FastMap<(u64, MessageId), (Arc<S>, R)>>;
 
 const MEMO_SHARDS: usize = 16;
 /// Entries per shard before it is cleared. Each entry holds a whole
-/// acceptor or learner (its store), so this bounds the memos' memory: at
-/// 2^13 a 5-second run (n = 4, D twin, `--max-messages 2`) held 2.07 GB, at
-/// 2^10 it holds 350 MB and runs about as fast (docs/model-checking.md).
+/// acceptor (its store), so this bounds the memos' memory: at 2^13 a
+/// 5-second run (n = 4, D twin, `--max-messages 2`) held 2.07 GB, at 2^10 it
+/// held 350 MB and ran about as fast; 2^12 was no faster than 2^10 on n = 4
+/// with a twin at 10 signed messages, at three times the memory
+/// (docs/model-checking.md).
 const MEMO_SHARD_LIMIT: usize = 1 << 10;
 
 impl<S, R> Default for Memo<S, R> {

@@ -11,7 +11,8 @@ use hetpaxos_messages::{Ballot, MessageId, MessageStore, ValueHash};
 use hetpaxos_quorums::{AcceptorSet, LearnerId};
 use hetpaxos_spec::{Spec, compare_facts};
 use stateright::Expectation;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Mutex;
 
 /// Always: entangled learners (a = b included) never decide differently (§7.1).
 pub const AGREEMENT: &str = "agreement (§7.1)";
@@ -61,6 +62,23 @@ pub fn add_all(model: HetModel) -> HetModel {
 /// carries the same value, although they started with different values (so
 /// some proposer adopted another's value from a 2a it saw).
 pub const PROPOSERS_CONVERGE: &str = "competing proposers converge (D9)";
+
+/// Sometimes (actor engine, [`crate::ModelConfig::acceptor_clock`]): a safe
+/// acceptor instance holds a 1a from the future while another instance has
+/// already accepted a 1a, i.e. the clocks disagree and holding matters.
+pub const FUTURE_1A_HELD: &str = "a 1a is held for the future while another acceptor took one";
+
+/// Whether some acceptor instance of an actor-engine state holds a future 1a
+/// while another has accepted a 1a (see [`FUTURE_1A_HELD`]).
+pub fn future_1a_held(s: &HetState) -> bool {
+    let acceptors = || {
+        s.actor_states.iter().filter_map(|a| match &**a {
+            NodeState::Acceptor(acc) => Some(acc),
+            _ => None,
+        })
+    };
+    acceptors().any(|a| a.future_proposals() > 0) && acceptors().any(|a| a.max_ballot().is_some())
+}
 
 /// Whether the real proposers of an actor-engine state have converged (see
 /// [`PROPOSERS_CONVERGE`]).
@@ -280,23 +298,58 @@ pub fn justification_violation<S: Observed>(cx: &Context, s: &S) -> Option<Strin
     None
 }
 
-/// §7.4 Safe acceptors are never caught, in any message an honest party holds.
+/// §7.4 Safe acceptors are never caught, in any message an honest party holds
+/// (each id once per run: its `Caught` depends only on its history).
 pub fn caught_violation<S: Observed>(cx: &Context, s: &S) -> Option<String> {
     for (who, store) in honest_stores(cx, s) {
-        for m in store.messages() {
-            if let Some(f) = store.facts(&m.id()) {
+        let Some(unchecked) = unchecked_ids(&cx.caught_checked, store) else {
+            return Some("caught cache poisoned".into());
+        };
+        for &id in &unchecked {
+            if let Some(f) = store.facts(&id) {
                 let bad = f.caught().intersection(cx.safe);
                 if !bad.is_empty() {
                     return Some(format!(
-                        "{who} holds {} whose history catches safe acceptor(s) {}",
-                        m.id(),
+                        "{who} holds {id} whose history catches safe acceptor(s) {}",
                         cx.config.graph.format_set(bad)
                     ));
                 }
             }
         }
+        mark_checked(&cx.caught_checked, unchecked);
     }
     None
+}
+
+/// Most ids a checked-ids cache keeps: past it the cache starts over (those
+/// ids are checked again when met), so its memory is bounded however long the
+/// run (32 MB of ids at most).
+const CHECKED_LIMIT: usize = 1 << 20;
+
+/// Records `ids` as checked in `checked`, within [`CHECKED_LIMIT`].
+fn mark_checked(checked: &Mutex<HashSet<MessageId>>, ids: Vec<MessageId>) {
+    if let Ok(mut done) = checked.lock() {
+        if done.len() + ids.len() > CHECKED_LIMIT {
+            done.clear();
+        }
+        done.extend(ids);
+    }
+}
+
+/// The ids `store` holds that are not in `checked` (`None` if its lock is
+/// poisoned, which cannot happen: nothing panics while holding it).
+fn unchecked_ids(
+    checked: &Mutex<HashSet<MessageId>>,
+    store: &MessageStore,
+) -> Option<Vec<MessageId>> {
+    let done = checked.lock().ok()?;
+    Some(
+        store
+            .messages()
+            .map(|m| m.id())
+            .filter(|id| !done.contains(id))
+            .collect(),
+    )
 }
 
 /// §3.2 / §7.6 store = spec: for every message an honest party holds, the
@@ -306,15 +359,8 @@ pub fn caught_violation<S: Observed>(cx: &Context, s: &S) -> Option<String> {
 /// compared once per run (cached in the context).
 pub fn store_spec_violation<S: Observed>(cx: &Context, s: &S) -> Option<String> {
     for (who, store) in honest_stores(cx, s) {
-        let unchecked: Vec<MessageId> = {
-            let Ok(done) = cx.spec_checked.lock() else {
-                return Some("spec cache poisoned".into());
-            };
-            store
-                .messages()
-                .map(|m| m.id())
-                .filter(|id| !done.contains(id))
-                .collect()
+        let Some(unchecked) = unchecked_ids(&cx.spec_checked, store) else {
+            return Some("spec cache poisoned".into());
         };
         if unchecked.is_empty() {
             continue;
@@ -334,9 +380,7 @@ pub fn store_spec_violation<S: Observed>(cx: &Context, s: &S) -> Option<String> 
                 ));
             }
         }
-        if let Ok(mut done) = cx.spec_checked.lock() {
-            done.extend(unchecked);
-        }
+        mark_checked(&cx.spec_checked, unchecked);
     }
     None
 }

@@ -12,7 +12,7 @@
 //! and store read acceptor ids only through the graph and message ids only
 //! through equality (references are kept sorted by id, so a renamed message
 //! is built exactly as the renamed acceptor would build it). The search can
-//! then visit one state per orbit: states are hashed by the least hash of
+//! then visit one state per orbit: states are hashed by the hash of the least of
 //! their images (stateright keeps only state fingerprints), which preserves
 //! every reachable property value and every invariant.
 //!
@@ -41,7 +41,7 @@ use hetpaxos_messages::{Message, MessageId, Unsigned};
 use hetpaxos_quorums::{AcceptorId, AcceptorSet, LearnerGraph};
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::memo::FastMap;
 
@@ -51,8 +51,14 @@ pub struct Symmetry {
     perms: Vec<Vec<AcceptorId>>,
     /// The arbitrary acceptors: their messages are hashed as a set.
     arbitrary: AcceptorSet,
-    memo: Vec<Mutex<FastMap<(u32, MessageId), MessageId>>>,
+    /// Per message id, its images under every automorphism.
+    memo: Vec<Mutex<FastMap<MessageId, Arc<[MessageId]>>>>,
 }
+
+/// A state's image under one automorphism: each instance's (renamed
+/// acceptor, renamed last own message), sorted, and the renamed forgeries,
+/// sorted.
+type Image = (Vec<(AcceptorId, Option<MessageId>)>, Vec<MessageId>);
 
 const SHARDS: usize = 16;
 const SHARD_LIMIT: usize = 1 << 16;
@@ -141,35 +147,41 @@ impl Symmetry {
         self.perms.len()
     }
 
-    /// The id of message `id` renamed by automorphism `k` (`sent` holds it
-    /// and its whole history).
-    fn rename(&self, k: usize, id: MessageId, sent: &BTreeMap<MessageId, Message>) -> MessageId {
-        if k == 0 {
-            return id;
-        }
-        let Some(m) = sent.get(&id) else {
-            return id;
-        };
-        let Some(signer) = m.signer() else {
-            return id; // proposals carry no acceptor
-        };
-        let key = (k as u32, id);
+    /// The ids of message `id` renamed by every automorphism, in the order
+    /// of `perms` (`sent` holds it and its whole history). Memoized per id:
+    /// a message's images are a function of its content.
+    fn images(&self, id: MessageId, sent: &BTreeMap<MessageId, Message>) -> Arc<[MessageId]> {
         let shard = &self.memo[(id.0.as_bytes()[0] as usize) % SHARDS];
-        if let Some(r) = shard.lock().ok().and_then(|map| map.get(&key).copied()) {
+        if let Some(r) = shard.lock().ok().and_then(|map| map.get(&id).cloned()) {
             return r;
         }
-        let refs: Vec<MessageId> = m.refs().iter().map(|r| self.rename(k, *r, sent)).collect();
-        let renamed = Unsigned::new(self.perms[k][signer.index()], refs).id();
+        let images: Arc<[MessageId]> = match sent.get(&id) {
+            Some(m) if m.signer().is_some() => {
+                let refs: Vec<Arc<[MessageId]>> =
+                    m.refs().iter().map(|r| self.images(*r, sent)).collect();
+                let signer = m.signer().map_or(0, |s| s.index());
+                (0..self.perms.len())
+                    .map(|k| {
+                        let refs: Vec<MessageId> = refs.iter().map(|r| r[k]).collect();
+                        Unsigned::new(self.perms[k][signer], refs).id()
+                    })
+                    .collect()
+            }
+            // Proposals carry no acceptor.
+            Some(_) => vec![id; self.perms.len()].into(),
+            // Not memoized: `sent` may hold it later.
+            None => return vec![id; self.perms.len()].into(),
+        };
         if let Ok(mut map) = shard.lock() {
             if map.len() >= SHARD_LIMIT {
                 map.clear();
             }
-            map.insert(key, renamed);
+            map.insert(id, images.clone());
         }
-        renamed
+        images
     }
 
-    /// The least hash of the images of a state given by each instance's
+    /// The hash of the least image of a state given by each instance's
     /// (acceptor, last own message), the learner and the sent messages (of
     /// which the forgeries of arbitrary acceptors are hashed as a set).
     pub fn canonical_hash(
@@ -178,42 +190,44 @@ impl Symmetry {
         learner: &Learner,
         sent: &BTreeMap<MessageId, Message>,
     ) -> u64 {
-        let n = self.perms[0].len();
-        let forged: Vec<MessageId> = if self.arbitrary.is_empty() {
+        let head_images: Vec<(AcceptorId, Option<Arc<[MessageId]>>)> = heads
+            .iter()
+            .map(|&(a, head)| (a, head.map(|m| self.images(m, sent))))
+            .collect();
+        let forged: Vec<Arc<[MessageId]>> = if self.arbitrary.is_empty() {
             Vec::new()
         } else {
             sent.iter()
                 .filter(|(_, m)| m.signer().is_some_and(|a| self.arbitrary.contains(a)))
-                .map(|(id, _)| *id)
+                .map(|(id, _)| self.images(*id, sent))
                 .collect()
         };
-        (0..self.perms.len())
-            .map(|k| {
-                #[allow(deprecated)]
-                let mut h = std::hash::SipHasher::new();
-                let mut by_acceptor: Vec<Vec<Option<MessageId>>> = vec![Vec::new(); n];
-                for &(a, head) in heads {
-                    by_acceptor[self.perms[k][a.index()].index()]
-                        .push(head.map(|m| self.rename(k, m, sent)));
-                }
-                for hs in &mut by_acceptor {
-                    hs.sort_unstable();
-                    hs.hash(&mut h);
-                }
-                let mut renamed: Vec<MessageId> =
-                    forged.iter().map(|m| self.rename(k, *m, sent)).collect();
-                renamed.sort_unstable();
-                renamed.hash(&mut h);
-                // As the learner's own `Hash`: which ballot each learner
-                // decided (its future depends only on that).
-                for d in learner.decisions() {
-                    d.learner.hash(&mut h);
-                    d.ballot.hash(&mut h);
-                }
-                h.finish()
-            })
-            .min()
-            .unwrap_or_default()
+        // The least image, compared as (sorted renamed heads, sorted renamed
+        // forgeries), is the orbit's canonical form; only it is hashed.
+        let mut least: Option<Image> = None;
+        for k in 0..self.perms.len() {
+            let mut renamed_heads: Vec<(AcceptorId, Option<MessageId>)> = head_images
+                .iter()
+                .map(|(a, images)| (self.perms[k][a.index()], images.as_ref().map(|i| i[k])))
+                .collect();
+            renamed_heads.sort_unstable();
+            let mut renamed_forged: Vec<MessageId> = forged.iter().map(|i| i[k]).collect();
+            renamed_forged.sort_unstable();
+            let image = (renamed_heads, renamed_forged);
+            if least.as_ref().is_none_or(|l| image < *l) {
+                least = Some(image);
+            }
+        }
+        #[allow(deprecated)]
+        let mut h = std::hash::SipHasher::new();
+        least.hash(&mut h);
+        // As the learner's own `Hash`: which ballot each learner decided
+        // (its future depends only on that; no acceptor in it to rename).
+        for d in learner.decisions() {
+            d.learner.hash(&mut h);
+            d.ballot.hash(&mut h);
+        }
+        h.finish()
     }
 }
 

@@ -1,7 +1,7 @@
-//! The search bound `ModelConfig::max_own_messages`: a bounded search that
-//! completes is reported as bounded exactly when the bound cut a step, it
-//! explores a subset of the unbounded search, and a bound no instance
-//! reaches changes nothing.
+//! The search bounds `ModelConfig::max_own_messages` and
+//! `ModelConfig::max_signed`: a bounded search that completes is reported as
+//! bounded exactly when the bound cut a step, it explores a subset of the
+//! unbounded search, and a bound no execution reaches changes nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use hetpaxos_model::properties::SOME_DECISION;
@@ -20,6 +20,18 @@ fn run(
     proposals: usize,
     bound: Option<usize>,
 ) -> Outcome {
+    run_with(graph, twins, silent, proposals, |c| {
+        c.max_own_messages = bound
+    })
+}
+
+fn run_with(
+    graph: &Arc<LearnerGraph>,
+    twins: &str,
+    silent: &str,
+    proposals: usize,
+    bound: impl FnOnce(&mut ModelConfig),
+) -> Outcome {
     let set = |names: &str| {
         let mut s = AcceptorSet::EMPTY;
         for n in names.split(',').filter(|n| !n.is_empty()) {
@@ -31,7 +43,7 @@ fn run(
     config.twins = set(twins);
     config.silent = set(silent);
     config.proposals = proposals;
-    config.max_own_messages = bound;
+    bound(&mut config);
     let o = check(config, &CheckOptions::default());
     assert!(o.exhaustive, "every search here completes");
     assert!(o.all_always_hold());
@@ -79,3 +91,44 @@ fn bounded_twin_run_completes() {
     assert_eq!(cut.unique_states, TWIN_D_P2_BOUND2_UNIQUE);
 }
 const TWIN_D_P2_BOUND2_UNIQUE: usize = 13_101;
+
+/// The default bound, on messages signed in a run: n = 4 with D silent signs
+/// at most 12 (three acceptors, a 1b and a 2a at each of two ballots), so
+/// the bound of 12 cuts nothing; a decision needs six (three 1bs, three
+/// 2as), and is found at a bound of 6, which proves that the states signing
+/// exactly the bound are checked, but not at 5 (each bound cutting steps).
+#[test]
+fn signed_bound_is_exact() {
+    let g = homogeneous4();
+    let signed = |n: usize| run_with(&g, "", "D", 2, |c| c.max_signed = Some(n));
+    let roomy = signed(12);
+    assert!(!roomy.signed_bound_hit);
+    assert_eq!(roomy.unique_states, SILENT_D_P2_UNIQUE);
+
+    let six = signed(6);
+    assert!(six.signed_bound_hit);
+    assert!(six.found(SOME_DECISION), "three 1bs and three 2as decide");
+    assert!(six.unique_states < roomy.unique_states);
+
+    let five = signed(5);
+    assert!(five.signed_bound_hit);
+    assert!(
+        !five.found(SOME_DECISION),
+        "no quorum of 2as in five messages"
+    );
+    assert!(five.unique_states < six.unique_states);
+}
+
+/// n = 4, D a twin, two proposals, at most 8 signed messages: completes,
+/// reported as bounded, every Always property holds, a learner decides.
+/// The count is pinned (the default bound, 12, is a documented command:
+/// docs/model-checking.md).
+#[test]
+fn signed_bound_twin_run_completes() {
+    let g = homogeneous4();
+    let cut = run_with(&g, "D", "", 2, |c| c.max_signed = Some(8));
+    assert!(cut.signed_bound_hit);
+    assert!(cut.found(SOME_DECISION));
+    assert_eq!(cut.unique_states, TWIN_D_P2_SIGNED8_UNIQUE);
+}
+const TWIN_D_P2_SIGNED8_UNIQUE: usize = 8_147;

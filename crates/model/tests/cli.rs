@@ -100,6 +100,43 @@ fn the_result_names_the_bound_it_reached() {
     assert_bad(&run(&[g, "--max-messages", "2000000"]), "max-messages");
 }
 
+/// The default bound, on messages signed in a run: printed with every
+/// result, named in the result line exactly when it cut a step (D silent
+/// signs at most 12, so the default cuts nothing there), 0 lifts it, and the
+/// actor engine refuses it.
+#[test]
+fn the_default_bound_on_signed_messages() {
+    let g = graphs().join("homogeneous4.json");
+    let g = g.to_str().unwrap();
+    let text = |args: &[&str]| {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let default = text(&[g, "--silent", "D"]);
+    assert!(
+        default.contains("bound: at most 12 messages signed by acceptors in all"),
+        "{default}"
+    );
+    assert!(default.contains("search: exhaustive (no bound was reached)"));
+    let cut = text(&[g, "--silent", "D", "--max-signed", "6"]);
+    assert!(
+        cut.contains("search: exhaustive up to 6 signed messages (bound reached)"),
+        "{cut}"
+    );
+    let lifted = text(&[g, "--silent", "D", "--max-signed", "0"]);
+    assert!(
+        lifted.contains("bound: none on the messages signed in all"),
+        "{lifted}"
+    );
+    assert!(lifted.contains("search: exhaustive (no bound was reached)"));
+    assert_bad(
+        &run(&[g, "--max-signed", "6", "--engine", "actor"]),
+        "--max-signed bounds the reduced engine only",
+    );
+    assert_bad(&run(&[g, "--max-signed", "2000000"]), "max-signed");
+}
+
 /// `--arbitrary` runs on the reduced engine and names the forgery bound in
 /// the result; combined with an option that needs the actor engine, or
 /// with an acceptor that is also a twin, it is refused (as is

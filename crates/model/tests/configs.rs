@@ -12,8 +12,10 @@
 
 use hetpaxos_model::graph_file::parse_graph;
 use hetpaxos_model::properties::Observed;
-use hetpaxos_model::properties::{AGREEMENT, ALWAYS, DISAGREEMENT, SOME_DECISION};
-use hetpaxos_model::{CheckOptions, Engine, ModelConfig, Outcome, Strategy, build_reduced, check};
+use hetpaxos_model::properties::{AGREEMENT, ALWAYS, DISAGREEMENT, FUTURE_1A_HELD, SOME_DECISION};
+use hetpaxos_model::{
+    CheckOptions, DEFAULT_MAX_SIGNED, Engine, ModelConfig, Outcome, Strategy, build_reduced, check,
+};
 use hetpaxos_quorums::{AcceptorSet, LearnerGraph, examples};
 use stateright::{Checker, Model};
 use std::sync::Arc;
@@ -259,33 +261,70 @@ fn own_graph_violation_only_when_intersection_is_byzantine() {
 }
 const OWN_SAFE_UNIQUE: usize = 18_156;
 
-/// Exhaustive homogeneous n = 4 with one Byzantine twin and two proposals
-/// (the target): `cargo test --release -p hetpaxos-model --test
-/// configs -- --ignored --nocapture homogeneous_n4_one_byzantine_twin_exhaustive`.
-/// Not completed within 5 minutes even with R7 (docs/model-checking.md), so
-/// no unique count is pinned.
-#[test]
-#[ignore]
-fn homogeneous_n4_one_byzantine_twin_exhaustive() {
-    let (config, o) = run(examples::homogeneous(4, 1).unwrap(), "D", None);
+/// The target configurations, two proposals each, under the default
+/// bound of `hetpaxos-check` ([`DEFAULT_MAX_SIGNED`] signed messages): each
+/// search completes ("exhaustive up to 12 signed messages"), every Always
+/// property holds, a learner decides, and the counts are pinned. Minutes
+/// each, so ignored: `cargo test --release -p hetpaxos-model --test configs
+/// -- --ignored --nocapture default_bound` (figures in
+/// docs/model-checking.md).
+fn default_bound(graph: LearnerGraph, twins: &str, arbitrary: &str) -> Outcome {
+    let graph = Arc::new(graph);
+    let mut config = ModelConfig::new(graph.clone());
+    config.twins = set(&graph, twins);
+    config.arbitrary = set(&graph, arbitrary);
+    config.max_signed = Some(DEFAULT_MAX_SIGNED);
+    // As `hetpaxos-check` runs by default: one thread per core.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let o = check(
+        config.clone(),
+        &CheckOptions {
+            threads,
+            ..CheckOptions::default()
+        },
+    );
+    eprintln!(
+        "twins {twins:?} arbitrary {arbitrary:?}: {} states, {} unique, {:.1}s",
+        o.states,
+        o.unique_states,
+        o.elapsed.as_secs_f64()
+    );
     assert_always_hold(&config, &o);
     assert!(o.exhaustive);
+    assert!(o.signed_bound_hit, "the bound is reached, and reported");
+    assert!(o.found(SOME_DECISION));
+    o
 }
 
-/// Exhaustive red/blue (digest §8 Config 2) with D a Byzantine twin (the
-/// issue's target): `cargo test --release -p hetpaxos-model --test configs --
-/// --ignored --nocapture red_blue_d_byzantine_exhaustive`. Not completed
-/// within 5 minutes even with R7 (docs/model-checking.md), so no unique count
-/// is pinned.
+/// Homogeneous n = 4, D a twin ([`default_bound`]).
 #[test]
 #[ignore]
-fn red_blue_d_byzantine_exhaustive() {
-    let (config, o) = run(examples::red_blue().unwrap(), "D", None);
-    assert_always_hold(&config, &o);
-    assert!(o.exhaustive);
-    assert!(o.found(SOME_DECISION));
-    assert!(!o.found(DISAGREEMENT));
+fn default_bound_homogeneous_n4_d_twin() {
+    let o = default_bound(examples::homogeneous(4, 1).unwrap(), "D", "");
+    assert_eq!(o.unique_states, N4_TWIN_DEFAULT_BOUND_UNIQUE);
 }
+const N4_TWIN_DEFAULT_BOUND_UNIQUE: usize = 2_018_861;
+
+/// Red/blue (digest §8 Config 2), D a twin ([`default_bound`]).
+#[test]
+#[ignore]
+fn default_bound_red_blue_d_twin() {
+    let o = default_bound(examples::red_blue().unwrap(), "D", "");
+    assert!(!o.found(DISAGREEMENT));
+    assert_eq!(o.unique_states, RED_BLUE_TWIN_DEFAULT_BOUND_UNIQUE);
+}
+const RED_BLUE_TWIN_DEFAULT_BOUND_UNIQUE: usize = 5_658_580;
+
+/// Red/blue, D arbitrary with the default forgery bound (one), at the
+/// default bound ([`default_bound`]).
+#[test]
+#[ignore]
+fn default_bound_red_blue_d_arbitrary() {
+    let o = default_bound(examples::red_blue().unwrap(), "", "D");
+    assert!(o.forge_bound_hit);
+    assert_eq!(o.unique_states, RED_BLUE_ARBITRARY_DEFAULT_BOUND_UNIQUE);
+}
+const RED_BLUE_ARBITRARY_DEFAULT_BOUND_UNIQUE: usize = 235_457;
 
 /// Every learner state (its set of messages and its decisions) reachable in
 /// `model`, by an exhaustive search of its states.
@@ -397,6 +436,52 @@ fn crashes_add_no_learner_state() {
     assert_eq!(o.unique_states, N3_ONE_CRASH_UNIQUE);
 }
 const N3_ONE_CRASH_UNIQUE: usize = 223_416; // 404 without crashes
+
+/// Modelled acceptor clocks (`ModelConfig::acceptor_clock`, actor engine):
+/// every instance starts at time 0, holds the 1a until a tick (an action)
+/// brings its clock to the ballot's timestamp. With one proposal, holding
+/// only delays the 1a, so the learner states reachable are exactly those
+/// without clocks (the control: the clocked search has more states, and one
+/// in which an instance holds the 1a while another took it); every Always
+/// property holds and a learner decides.
+#[test]
+fn held_1as_add_no_learner_state() {
+    let graph = Arc::new(examples::homogeneous(3, 1).unwrap());
+    let mut config = ModelConfig::new(graph.clone());
+    config.proposals = 1;
+    let without = learner_states(&hetpaxos_model::build(config.clone()));
+    config.acceptor_clock = true;
+    let with = learner_states(&hetpaxos_model::build(config.clone()));
+    assert!(without.len() > 10);
+    assert_eq!(with, without);
+    let o = check(config.clone(), &CheckOptions::default());
+    assert_eq!(o.engine, Engine::Actor, "clocks need the actor engine");
+    assert_always_hold(&config, &o);
+    assert!(o.exhaustive && o.found(SOME_DECISION));
+    assert!(o.found(FUTURE_1A_HELD), "no 1a was ever held");
+    assert_eq!(o.unique_states, N3_CLOCK_UNIQUE);
+}
+const N3_CLOCK_UNIQUE: usize = 622; // 404 without clocks
+
+/// Clocks with two proposals (timestamps 1 and 2, so an instance may hold
+/// the second 1a after taking the first), breadth-first to depth 14: every
+/// Always property holds, a 1a is held while another instance took one.
+#[test]
+fn clocks_with_two_proposals_bounded() {
+    let graph = Arc::new(examples::homogeneous(3, 1).unwrap());
+    let mut config = ModelConfig::new(graph.clone());
+    config.acceptor_clock = true;
+    let o = check(
+        config.clone(),
+        &CheckOptions {
+            strategy: Strategy::Bfs,
+            max_depth: Some(14),
+            ..CheckOptions::default()
+        },
+    );
+    assert_always_hold(&config, &o);
+    assert!(o.found(FUTURE_1A_HELD) && o.found(SOME_DECISION));
+}
 
 /// Crashes of safe acceptors with Byzantine ones around: red/blue with D
 /// equivocating and two proposals, breadth-first to a depth bound (with

@@ -7,14 +7,20 @@
 use clap::Parser;
 use hetpaxos_model::graph_file::parse_graph;
 use hetpaxos_model::{
-    CheckOptions, DEFAULT_MAX_FORGED, Engine, LearnerDelivery, ModelConfig, Progress, ProgressFn,
-    Strategy, build, build_reduced, check, effective_engine, properties,
+    CheckOptions, DEFAULT_MAX_FORGED, DEFAULT_MAX_SIGNED, Engine, LearnerDelivery, ModelConfig,
+    Progress, ProgressFn, Strategy, build, build_reduced, check, effective_engine, properties,
 };
 use hetpaxos_quorums::{AcceptorSet, LearnerGraph, Violation};
 use stateright::{Expectation, Model};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The search allocates and frees many small nodes (stores, messages, memo
+/// entries): with the system allocator that was a third of the run time
+/// (docs/model-checking.md, "Speed").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -50,15 +56,23 @@ struct Args {
     #[arg(long, default_value_t = 0,
           value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
     max_messages: u64,
+    /// The default search bound (reduced engine): at most this many messages
+    /// signed by acceptors in a run (own messages of every instance, and
+    /// forgeries); every state within it is checked, steps beyond it are not
+    /// explored, and the result says "exhaustive up to N signed messages"
+    /// when the bound cut anything. 0: unbounded. Default: 12, enough for two
+    /// decisions at different ballots (docs/model-checking.md).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    max_signed: Option<u64>,
     /// dfs, bfs or simulation.
     #[arg(long, default_value = "dfs")]
     strategy: String,
     /// Depth bound (at least 1).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     max_depth: Option<u64>,
-    /// Worker threads (1 to 256).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
-    threads: u64,
+    /// Worker threads (1 to 256). Default: one per core of this machine.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
+    threads: Option<u64>,
     /// Seed of the simulation strategy.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -101,6 +115,12 @@ struct Args {
     /// sends one fixed 1a at start.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=8))]
     real_proposers: Option<u32>,
+    /// Model the acceptors' clocks: each starts at 0, holds every 1a until
+    /// its clock reaches the ballot's timestamp, and ticks one unit at a time
+    /// as an action of the search, up to the largest timestamp of the run.
+    /// Uses the actor engine.
+    #[arg(long)]
+    acceptor_clock: bool,
     /// Write each Always violation found by the reduced engine as a trace
     /// file in this directory (`<property>.json`): it replays through the
     /// simulated cluster with real signatures (`hetpaxos_model::replay`),
@@ -125,8 +145,8 @@ struct Args {
 const MAX_EXHAUSTIVE_ACCEPTORS: usize = 7;
 
 /// The options that make a run use the actor engine.
-const ACTOR_ONLY: &str =
-    "--engine actor, --relays, --duplicating, --network-learner, --crashes or --real-proposers";
+const ACTOR_ONLY: &str = "--engine actor, --relays, --duplicating, --network-learner, --crashes, --real-proposers or \
+     --acceptor-clock";
 
 fn names_to_set(graph: &LearnerGraph, names: &[String]) -> Result<AcceptorSet, String> {
     let mut set = AcceptorSet::EMPTY;
@@ -139,13 +159,22 @@ fn names_to_set(graph: &LearnerGraph, names: &[String]) -> Result<AcceptorSet, S
     Ok(set)
 }
 
+/// The bounds of a run that can cut steps (`None`: not set).
+struct Bounds {
+    /// Own messages per acceptor instance.
+    messages: Option<usize>,
+    /// Forgeries per run.
+    forged: Option<usize>,
+    /// Messages signed per run.
+    signed: Option<usize>,
+}
+
 /// What the search covered, in one line: "exhaustive" only when it completed
 /// and no bound cut a step.
 fn search_summary(
     outcome: &hetpaxos_model::Outcome,
     options: &CheckOptions,
-    message_bound: Option<usize>,
-    forge_bound: Option<usize>,
+    bounds_set: Bounds,
 ) -> String {
     if !outcome.exhaustive {
         return "NOT exhaustive (simulation, state or time limit hit, or stopped at a violation)"
@@ -155,10 +184,13 @@ fn search_summary(
     if let Some(d) = options.max_depth.filter(|d| outcome.max_depth >= *d) {
         bounds.push(format!("depth {d}"));
     }
-    if let Some(k) = message_bound.filter(|_| outcome.message_bound_hit) {
+    if let Some(n) = bounds_set.signed.filter(|_| outcome.signed_bound_hit) {
+        bounds.push(format!("{n} signed messages"));
+    }
+    if let Some(k) = bounds_set.messages.filter(|_| outcome.message_bound_hit) {
         bounds.push(format!("{k} own messages per acceptor instance"));
     }
-    if let Some(k) = forge_bound.filter(|_| outcome.forge_bound_hit) {
+    if let Some(k) = bounds_set.forged.filter(|_| outcome.forge_bound_hit) {
         bounds.push(format!("{k} forged messages"));
     }
     if bounds.is_empty() {
@@ -270,6 +302,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
     config.relays = args.relays;
     config.crashes = args.crashes;
     config.real_proposers = args.real_proposers;
+    config.acceptor_clock = args.acceptor_clock;
     config.max_own_messages = usize::try_from(args.max_messages).ok().filter(|k| *k > 0);
     for r in args.without.iter().filter(|r| !r.is_empty()) {
         match r.trim() {
@@ -305,12 +338,17 @@ fn run(args: Args) -> Result<ExitCode, String> {
             );
         }
     }
+    let threads = match args.threads {
+        Some(t) => usize::try_from(t).unwrap_or(1),
+        None => std::thread::available_parallelism().map_or(1, |n| n.get().min(256)),
+    };
+    println!("threads: {threads}");
     let options = CheckOptions {
         strategy,
         max_depth: args
             .max_depth
             .map(|d| usize::try_from(d).unwrap_or(usize::MAX)),
-        threads: usize::try_from(args.threads).unwrap_or(1),
+        threads,
         seed: args.seed,
         max_states: args
             .max_states
@@ -333,6 +371,16 @@ fn run(args: Args) -> Result<ExitCode, String> {
             "--arbitrary needs the reduced engine (it cannot be combined with {ACTOR_ONLY})"
         ));
     }
+    if engine == Engine::Actor && args.max_signed.is_some() {
+        return Err(format!(
+            "--max-signed bounds the reduced engine only (it cannot be combined with \
+             {ACTOR_ONLY})"
+        ));
+    }
+    if engine == Engine::Reduced {
+        let n = args.max_signed.unwrap_or(DEFAULT_MAX_SIGNED as u64);
+        config.max_signed = usize::try_from(n).ok().filter(|n| *n > 0);
+    }
     if engine == Engine::Actor && config.max_own_messages.is_some() {
         return Err(format!(
             "--max-messages bounds the reduced engine only (it cannot be combined with \
@@ -351,6 +399,9 @@ fn run(args: Args) -> Result<ExitCode, String> {
             Engine::Actor => "actor (stateright ActorModel)",
         }
     );
+    if config.acceptor_clock {
+        println!("acceptor clocks: modelled (start at 0, 1as held until due, ticks are actions)");
+    }
     if engine == Engine::Reduced {
         let order = build_reduced(config.clone())
             .symmetry
@@ -363,7 +414,6 @@ fn run(args: Args) -> Result<ExitCode, String> {
         use std::net::ToSocketAddrs;
         addr.to_socket_addrs()
             .map_err(|e| format!("--explore {addr}: {e}"))?;
-        let threads = usize::try_from(args.threads).unwrap_or(1).max(1);
         match engine {
             Engine::Reduced => {
                 let _checker = build_reduced(config).checker().threads(threads).serve(addr);
@@ -386,6 +436,11 @@ fn run(args: Args) -> Result<ExitCode, String> {
         Some(k) => println!("bound: at most {k} own messages per acceptor instance"),
         None => println!("bound: none on messages per acceptor instance"),
     }
+    match config.max_signed {
+        Some(n) => println!("bound: at most {n} messages signed by acceptors in all"),
+        None => println!("bound: none on the messages signed in all"),
+    }
+    let signed_bound = config.max_signed;
     let forge_bound = (!arbitrary.is_empty()).then_some(config.max_forged);
     if let Some(k) = forge_bound {
         println!("bound: at most {k} forged messages by the arbitrary acceptors");
@@ -398,7 +453,15 @@ fn run(args: Args) -> Result<ExitCode, String> {
         outcome.max_depth,
         outcome.elapsed.as_secs_f64(),
         outcome.rate(),
-        search_summary(&outcome, &options, message_bound, forge_bound)
+        search_summary(
+            &outcome,
+            &options,
+            Bounds {
+                messages: message_bound,
+                forged: forge_bound,
+                signed: signed_bound,
+            }
+        )
     );
     if let Some(c) = &outcome.coverage {
         println!(

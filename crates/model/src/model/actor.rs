@@ -31,6 +31,9 @@ pub enum Node {
         init: Box<Acceptor>,
         /// The seeded fault [`Mutant::ForgetLastOwnOnRecovery`].
         forget_last_own: bool,
+        /// With [`ModelConfig::acceptor_clock`]: the clock ticks (a timer
+        /// whose firing is an action) until it reads this.
+        clock_until: Option<u64>,
     },
     /// The real proposer ([`ModelConfig::real_proposers`]).
     RealProposer {
@@ -82,20 +85,14 @@ impl Actor for Node {
                 init,
                 id,
                 forget_last_own,
+                clock_until,
                 ..
-            } => match storage {
-                None => NodeState::Acceptor(init.clone()),
-                // The re-sent own messages are dropped: a handler runs
-                // atomically here, so every own message in the synced log
-                // was sent in the step that synced it, and a copy would only
-                // pile up duplicates in the network (each crash adding more,
-                // an unbounded state space) that receivers ignore.
-                Some(log) if *forget_last_own => {
-                    let log = log.without_last_own(*id);
-                    NodeState::Acceptor(Box::new(model_recover(init, *id, &log).0))
+            } => {
+                if clock_until.is_some_and(|until| init.now() < until) {
+                    o.set_timer((), model_timeout());
                 }
-                Some(log) => NodeState::Acceptor(Box::new(model_recover(init, *id, log).0)),
-            },
+                acceptor_start(init, *id, *forget_last_own, storage)
+            }
             Node::RealProposer {
                 init,
                 index,
@@ -114,6 +111,23 @@ impl Actor for Node {
     }
 
     fn on_timeout(&self, _id: Id, state: &mut Cow<NodeState>, _timer: &(), o: &mut Out<Self>) {
+        if let (
+            Node::Acceptor {
+                clock_until: Some(until),
+                ..
+            },
+            NodeState::Acceptor(acc),
+        ) = (self, state.as_ref())
+        {
+            // One clock unit; held 1as now due are delivered in the step.
+            let now = acc.now().saturating_add(1);
+            if now < *until {
+                o.set_timer((), model_timeout());
+            }
+            let next = self.acceptor_step(acc, Input::Tick { now }, o);
+            *state = Cow::Owned(NodeState::Acceptor(next));
+            return;
+        }
         if let (
             Node::RealProposer {
                 index,
@@ -145,16 +159,7 @@ impl Actor for Node {
         o: &mut Out<Self>,
     ) {
         match (self, state.as_ref()) {
-            (
-                Node::Acceptor {
-                    id,
-                    peers,
-                    relays,
-                    durable,
-                    ..
-                },
-                NodeState::Acceptor(acc),
-            ) => {
+            (Node::Acceptor { id, .. }, NodeState::Acceptor(acc)) => {
                 if acc.store().contains(&msg.id()) || acc.pending().holds(&msg.id()) {
                     return; // a duplicate: no step
                 }
@@ -163,21 +168,8 @@ impl Actor for Node {
                     // each other (each stays an honest instance).
                     return;
                 }
-                let mut acc = acc.clone();
-                let mut io = ModelIo::default();
-                let Ok(synced) = driver::step(&mut acc, Input::Receive(msg), &mut io);
-                if *relays {
-                    for m in &io.relayed {
-                        o.broadcast(peers, m);
-                    }
-                }
-                for m in &io.sent {
-                    o.broadcast(peers, m);
-                }
-                if synced && *durable {
-                    o.save(DurableLog::of(&acc));
-                }
-                *state = Cow::Owned(NodeState::Acceptor(acc));
+                let next = self.acceptor_step(acc, Input::Receive(msg), o);
+                *state = Cow::Owned(NodeState::Acceptor(next));
             }
             (Node::RealProposer { peers, .. }, NodeState::RealProposer(p)) => {
                 if holds(p.observer(), &msg) {
@@ -198,6 +190,62 @@ impl Actor for Node {
             }
             _ => {}
         }
+    }
+}
+
+impl Node {
+    /// One step of an acceptor instance through the one effect driver: its
+    /// relays (when on) and own messages broadcast, its log saved when the
+    /// step synced it and the instance may crash.
+    fn acceptor_step(&self, acc: &Acceptor, input: Input, o: &mut Out<Self>) -> Box<Acceptor> {
+        let mut acc = Box::new(acc.clone());
+        let Node::Acceptor {
+            peers,
+            relays,
+            durable,
+            ..
+        } = self
+        else {
+            return acc;
+        };
+        let mut io = ModelIo::default();
+        let Ok(synced) = driver::step(&mut acc, input, &mut io);
+        if *relays {
+            for m in &io.relayed {
+                o.broadcast(peers, m);
+            }
+        }
+        for m in &io.sent {
+            o.broadcast(peers, m);
+        }
+        if synced && *durable {
+            o.save(DurableLog::of(&acc));
+        }
+        acc
+    }
+}
+
+/// An acceptor instance's state at start: `init`, or after a crash its
+/// recovery from the synced log (rolled back by one emitting step under the
+/// seeded fault [`Mutant::ForgetLastOwnOnRecovery`]).
+fn acceptor_start(
+    init: &Acceptor,
+    id: AcceptorId,
+    forget_last_own: bool,
+    storage: &Option<DurableLog>,
+) -> NodeState {
+    // The re-sent own messages are dropped: a handler runs atomically here,
+    // so every own message in the synced log was sent in the step that
+    // synced it, and a copy would only pile up duplicates in the network
+    // (each crash adding more, an unbounded state space) that receivers
+    // ignore.
+    match storage {
+        None => NodeState::Acceptor(Box::new(init.clone())),
+        Some(log) if forget_last_own => {
+            let log = log.without_last_own(id);
+            NodeState::Acceptor(Box::new(model_recover(init, id, &log).0))
+        }
+        Some(log) => NodeState::Acceptor(Box::new(model_recover(init, id, log).0)),
     }
 }
 

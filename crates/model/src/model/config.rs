@@ -68,6 +68,16 @@ pub struct ModelConfig {
     /// step was cut is reported ([`crate::Outcome::message_bound_hit`]).
     /// Ignored by the actor engine.
     pub max_own_messages: Option<usize>,
+    /// The search bound of the reduced engine over a whole run: at most this
+    /// many messages signed by acceptors in all (every instance's own
+    /// messages and every forgery; the proposals' 1as are not counted).
+    /// `None`: unbounded. A completed search covers exactly the executions
+    /// that sign at most this many ("exhaustive up to N signed messages"),
+    /// and checks every property in each of their states; whether a step
+    /// was cut is reported ([`crate::Outcome::signed_bound_hit`]). The
+    /// documented default of `hetpaxos-check` is [`crate::DEFAULT_MAX_SIGNED`].
+    /// Ignored by the actor engine.
+    pub max_signed: Option<usize>,
     /// A seeded fault, to show that the checker catches it (`None`: the
     /// real behaviour).
     pub mutant: Option<Mutant>,
@@ -76,6 +86,16 @@ pub struct ModelConfig {
     /// an action, and the acceptors send it their messages over the network
     /// (actor engine only). `None`: each proposer sends one fixed 1a at start.
     pub real_proposers: Option<u32>,
+    /// Model the acceptors' clocks (actor engine only): each acceptor
+    /// instance starts at time 0, so every 1a arrives from the future and is
+    /// held ([`Acceptor::future_proposals`]) until the instance's clock
+    /// reaches its ballot's timestamp; a clock tick (one unit) is an action
+    /// of the search, enabled until the clock reaches the largest timestamp
+    /// of the run's 1as (the bound). A recovered instance restarts at 0: a
+    /// superset of the behaviours of a clock that never goes back, since
+    /// ticks may come first. `false`: clocks are far ahead at start, so no
+    /// 1a is ever held.
+    pub acceptor_clock: bool,
 }
 
 /// The default of [`ModelConfig::max_forged`]: one forgery per run. The
@@ -83,6 +103,15 @@ pub struct ModelConfig {
 /// completes within minutes on the development machine (two forgeries do
 /// not finish in 150 s; docs/model-checking.md has the figures).
 pub const DEFAULT_MAX_FORGED: usize = 1;
+
+/// The default bound of `hetpaxos-check` on the messages signed by acceptors
+/// in a run ([`ModelConfig::max_signed`]): twelve, the fewest with which two
+/// quorums of three can each send a 1b and a 2a at a different ballot, i.e.
+/// the fewest in which two decisions at different ballots (what agreement
+/// is about) can happen on the four-acceptor configurations. Under it, the
+/// key configurations complete within minutes on the development machine
+/// (docs/model-checking.md).
+pub const DEFAULT_MAX_SIGNED: usize = 12;
 
 /// Seeded faults that a model-checking run must report as violations
 /// (tests in `crates/model/tests/mutants.rs`).
@@ -154,6 +183,8 @@ impl ModelConfig {
             reductions: Reductions::default(),
             crashes: 0,
             max_own_messages: None,
+            acceptor_clock: false,
+            max_signed: None,
             mutant: None,
             real_proposers: None,
         }

@@ -11,13 +11,24 @@ pub fn model_acceptor(
     a: AcceptorId,
     verifier: &Arc<dyn Verifier>,
 ) -> Acceptor {
+    model_acceptor_at(graph, a, verifier, u64::MAX / 2)
+}
+
+/// [`model_acceptor`] with its clock at `now` ([`ModelConfig::acceptor_clock`]
+/// starts it at 0).
+pub fn model_acceptor_at(
+    graph: &Arc<LearnerGraph>,
+    a: AcceptorId,
+    verifier: &Arc<dyn Verifier>,
+    now: u64,
+) -> Acceptor {
     let mut acceptor = Acceptor::new(
         graph.clone(),
         Arc::new(AbstractSigner(a)),
         verifier.clone(),
         AcceptorLimits::default(),
     );
-    let _ = acceptor.handle(Input::Tick { now: u64::MAX / 2 });
+    let _ = acceptor.handle(Input::Tick { now });
     acceptor
 }
 
@@ -83,8 +94,8 @@ impl DurableLog {
 }
 
 /// A crashed instance of acceptor `a` recovered from `log` as the model runs
-/// it (clock far ahead, like [`model_acceptor`]), with the own messages it
-/// re-sends.
+/// it (its clock back at the initial instance's, `init`: far ahead, or 0
+/// when clocks are modelled), with the own messages it re-sends.
 pub fn model_recover(init: &Acceptor, a: AcceptorId, log: &DurableLog) -> (Acceptor, Vec<Message>) {
     let graph = init.store().graph().clone();
     let verifier: Arc<dyn Verifier> = Arc::new(AbstractSignatures {
@@ -104,6 +115,6 @@ pub fn model_recover(init: &Acceptor, a: AcceptorId, log: &DurableLog) -> (Accep
     };
     let mut io = ModelIo::default();
     let Ok(()) = driver::apply(effects, &mut io);
-    let Ok(_) = driver::step(&mut acceptor, Input::Tick { now: u64::MAX / 2 }, &mut io);
+    let Ok(_) = driver::step(&mut acceptor, Input::Tick { now: init.now() }, &mut io);
     (acceptor, io.sent)
 }

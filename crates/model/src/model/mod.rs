@@ -32,9 +32,10 @@ pub(crate) use actor::holds;
 pub use actor::{Node, NodeState};
 use actor::{only_safe_acceptors_crash, record_out};
 pub use config::{
-    DEFAULT_MAX_FORGED, LearnerDelivery, ModelConfig, Mutant, Reductions, proposal_value, proposals,
+    DEFAULT_MAX_FORGED, DEFAULT_MAX_SIGNED, LearnerDelivery, ModelConfig, Mutant, Reductions,
+    proposal_value, proposals,
 };
-pub use durable::{DurableLog, ModelIo, model_acceptor, model_recover};
+pub use durable::{DurableLog, ModelIo, model_acceptor, model_acceptor_at, model_recover};
 
 /// Shared, read-only context of a run (stateright's model "cfg").
 #[derive(Clone)]
@@ -54,6 +55,10 @@ pub struct Context {
     pub proposed: BTreeSet<hetpaxos_messages::ValueHash>,
     /// Message ids whose store facts were already compared with the spec.
     pub(crate) spec_checked: Arc<Mutex<HashSet<MessageId>>>,
+    /// Message ids already checked for caught safe acceptors (`Caught` is a
+    /// fact of a message's history, the same in every store; store = spec
+    /// checks that each store derives it so).
+    pub(crate) caught_checked: Arc<Mutex<HashSet<MessageId>>>,
 }
 
 impl fmt::Debug for Context {
@@ -132,6 +137,7 @@ pub fn build(config: ModelConfig) -> HetModel {
         learner_slot,
         proposed,
         spec_checked: Arc::new(Mutex::new(HashSet::new())),
+        caught_checked: Arc::new(Mutex::new(HashSet::new())),
     };
     let observer = Observer {
         learner: match config.learner_delivery {
@@ -200,7 +206,11 @@ pub fn build(config: ModelConfig) -> HetModel {
                     .map(Id::from),
             )
             .collect();
-        let init = model_acceptor(&graph, a, &verifier);
+        let init = if config.acceptor_clock {
+            model_acceptor_at(&graph, a, &verifier, 0)
+        } else {
+            model_acceptor(&graph, a, &verifier)
+        };
         model = model.actor(Node::Acceptor {
             id: a,
             twin,
@@ -209,6 +219,11 @@ pub fn build(config: ModelConfig) -> HetModel {
             durable: config.crashes > 0 && safe.contains(a),
             init: Box::new(init),
             forget_last_own: config.mutant == Some(Mutant::ForgetLastOwnOnRecovery),
+            // The largest timestamp of any 1a of the run: proposal `i` of
+            // `P` at attempt `k` reads `1 + i + k·P` (see `model_clock`).
+            clock_until: config
+                .acceptor_clock
+                .then(|| n_prop as u64 * u64::from(config.real_proposers.unwrap_or(1))),
         });
     }
     if learner_slot.is_some() {
@@ -220,14 +235,20 @@ pub fn build(config: ModelConfig) -> HetModel {
             )),
         });
     }
-    let model = properties::add_all(model);
+    let mut model = properties::add_all(model);
     if config.real_proposers.is_some() {
-        model.property(
+        model = model.property(
             stateright::Expectation::Sometimes,
             properties::PROPOSERS_CONVERGE,
             |_, s| properties::proposers_converged(s),
-        )
-    } else {
-        model
+        );
     }
+    if config.acceptor_clock {
+        model = model.property(
+            stateright::Expectation::Sometimes,
+            properties::FUTURE_1A_HELD,
+            |_, s| properties::future_1a_held(s),
+        );
+    }
+    model
 }

@@ -148,6 +148,17 @@
 //! within the bound maps to block executions within the bound; R7 maps an
 //! instance's messages one to one.
 //!
+//! With [`ModelConfig::max_signed`] `= Some(N)` (the default of
+//! `hetpaxos-check`), a step after which the acceptors would have signed
+//! more than `N` messages in all (own messages of every instance, and
+//! forgeries) is not explored (and [`ReducedModel::signed_bound_hit`] is
+//! set). With R6 every action signs one message, so the count is a function
+//! of the state (`ReducedState::signed`, the instances' chains plus the
+//! forgeries): a depth-first search with a visited set that cuts there
+//! still reaches, and checks, every state within the bound. A state at the
+//! bound gets no actions; they are computed only until some state shows
+//! that the bound cut one.
+//!
 //! # Arbitrary Byzantine acceptors
 //! With [`ModelConfig::arbitrary`], an action may also be a *forgery*
 //! ([`ReducedAction::Forge`]): an arbitrary acceptor sends a well-formed
@@ -225,7 +236,6 @@ pub struct ReducedModel {
     learner: Arc<Learner>,
     b_max: Option<Ballot>,
     step_memo: Memo<Acceptor, Arc<LocalStep>>,
-    learner_memo: Memo<Learner, Arc<Learner>>,
     blocks_memo: Memo<Acceptor, BlocksMemo>,
     verdicts: Verdicts,
     /// The run's acceptor automorphisms (reduction R7), when it applies.
@@ -238,6 +248,10 @@ pub struct ReducedModel {
     /// forger could still have sent a well-formed message: the search was
     /// then complete only up to that bound.
     pub forge_bound_hit: Arc<AtomicBool>,
+    /// Set when a state had signed [`ModelConfig::max_signed`] messages while
+    /// a step was still possible: the search was then complete only up to
+    /// that bound.
+    pub signed_bound_hit: Arc<AtomicBool>,
     /// When set (sampled searches), every state reached is recorded here.
     pub coverage: Option<Arc<Coverage>>,
     /// Check reductions R3 and R4 while exploring (slow; for tests): every
@@ -254,6 +268,7 @@ pub fn supports(config: &ModelConfig) -> bool {
         && config.learner_delivery == LearnerDelivery::Instant
         && config.crashes == 0
         && config.real_proposers.is_none()
+        && !config.acceptor_clock
 }
 
 /// Builds the reduced model for `config` (see [`supports`]).
@@ -322,7 +337,6 @@ pub fn build_reduced(config: ModelConfig) -> ReducedModel {
     ReducedModel {
         symmetry,
         step_memo: Memo::default(),
-        learner_memo: Memo::default(),
         blocks_memo: Memo::default(),
         verdicts: Verdicts::default(),
         twin_pairs: twin_pairs.into(),
@@ -331,6 +345,7 @@ pub fn build_reduced(config: ModelConfig) -> ReducedModel {
         coverage: None,
         bound_hit: Arc::new(AtomicBool::new(false)),
         forge_bound_hit: Arc::new(AtomicBool::new(false)),
+        signed_bound_hit: Arc::new(AtomicBool::new(false)),
         cx: Context {
             config,
             safe,
@@ -339,6 +354,7 @@ pub fn build_reduced(config: ModelConfig) -> ReducedModel {
             learner_slot: None,
             proposed,
             spec_checked: Arc::new(Mutex::new(HashSet::new())),
+            caught_checked: Arc::new(Mutex::new(HashSet::new())),
         },
         ids,
         init_acceptors,
@@ -360,6 +376,7 @@ impl Model for ReducedModel {
             // R7 needs every state at an emission point (R6 blocks).
             symmetry: self.symmetry.clone().filter(|_| !self.check_reductions),
             forgeable: Arc::new(Vec::new()),
+            signed: 0,
         };
         for p in &self.proposals {
             self.send(&mut s, p.clone());
@@ -370,58 +387,23 @@ impl Model for ReducedModel {
     }
 
     fn actions(&self, state: &ReducedState, actions: &mut Vec<ReducedAction>) {
-        for (i, acc) in state.acceptors.iter().enumerate() {
-            if self.check_reductions {
-                self.check_recovery(i, acc, state);
-            }
-            if self.cx.config.reductions.batch_to_emission && !self.check_reductions {
-                if !self.finished(acc) {
-                    for ids in self.blocks(i, acc, &state.sent).iter() {
-                        actions.push(ReducedAction::Deliver {
-                            to: i,
-                            ids: ids.clone(),
-                        });
-                    }
+        let at_bound = self.cx.config.max_signed.is_some_and(|n| state.signed >= n);
+        if at_bound && self.cx.config.reductions.batch_to_emission && !self.check_reductions {
+            // Every action signs a message (a block ends with an emission, a
+            // forgery is one); the actions are computed only to learn whether
+            // the bound cut anything, until some state shows that it did.
+            // (Without R6 a single delivery may sign nothing: `next_state`
+            // cuts the steps that sign too many.)
+            if !self.signed_bound_hit.load(Ordering::Relaxed) {
+                self.enabled(state, actions);
+                if !actions.is_empty() {
+                    self.signed_bound_hit.store(true, Ordering::Relaxed);
                 }
-                continue;
-            }
-            let store = acc.store();
-            let finished = self.finished(acc);
-            for (id, m) in state.sent.iter() {
-                if self.addressed_to(i, m)
-                    && !store.contains(id)
-                    && m.refs().iter().all(|r| store.contains(r))
-                {
-                    if !finished {
-                        actions.push(ReducedAction::Deliver {
-                            to: i,
-                            ids: vec![*id],
-                        });
-                    } else if self.check_reductions {
-                        let mut copy = (**acc).clone();
-                        let mut io = ModelIo::default();
-                        let Ok(_) = driver::step(&mut copy, Input::Receive(m.clone()), &mut io);
-                        assert!(
-                            io.sent.is_empty() && copy.outbox_len() == 0,
-                            "reduction R4: a finished acceptor emitted"
-                        );
-                    }
-                }
-            }
-        }
-        let arbitrary = self.cx.config.arbitrary;
-        if arbitrary.is_empty() {
-            return;
-        }
-        if forged_count(&state.sent, arbitrary) >= self.cx.config.max_forged {
-            if !state.forgeable.is_empty() {
-                self.forge_bound_hit.store(true, Ordering::Relaxed);
+                actions.clear();
             }
             return;
         }
-        for f in state.forgeable.iter() {
-            actions.push(ReducedAction::Forge(f.clone()));
-        }
+        self.enabled(state, actions);
     }
 
     fn next_state(&self, last: &ReducedState, action: ReducedAction) -> Option<ReducedState> {
@@ -432,7 +414,11 @@ impl Model for ReducedModel {
                 if last.sent.contains_key(&m.id()) {
                     return None;
                 }
+                if self.over_signed_bound(last.signed + 1) {
+                    return None;
+                }
                 let mut s = last.clone();
+                s.signed += 1;
                 self.send(&mut s, m);
                 return Some(self.finish_step(last, s));
             }
@@ -443,6 +429,10 @@ impl Model for ReducedModel {
             let r = self.local_step(to, s.acceptors.get(to)?, m);
             if self.over_bound(to, &r.next) {
                 self.bound_hit.store(true, Ordering::Relaxed);
+                return None;
+            }
+            s.signed += r.emitted.len();
+            if self.over_signed_bound(s.signed) {
                 return None;
             }
             s.acceptors[to] = r.next.clone();

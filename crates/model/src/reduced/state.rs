@@ -14,12 +14,17 @@ pub struct ReducedState {
     /// Index of the first instance of each twin pair (`i`, `i + 1`): the two
     /// are compared and hashed as an unordered pair (reduction R5).
     pub twin_pairs: Arc<[usize]>,
-    /// Reduction R7: when set, the state is hashed by the least hash of its
+    /// Reduction R7: when set, the state is hashed by the hash of the least of its
     /// images under the run's acceptor automorphisms ([`crate::symmetry`]).
     pub symmetry: Option<Arc<Symmetry>>,
     /// Every forgery an arbitrary acceptor may send next, bound aside
     /// ([`crate::forge`]; a function of `sent`, not hashed).
     pub forgeable: Arc<Vec<Forgery>>,
+    /// Messages signed so far by acceptors: every instance's own messages
+    /// and every forgery (for [`ModelConfig::max_signed`]). A function of the
+    /// state (the instances' chains and the forgeries), so neither compared
+    /// nor hashed.
+    pub signed: usize,
 }
 
 impl ReducedState {
@@ -74,8 +79,8 @@ impl PartialEq for ReducedState {
 impl Eq for ReducedState {}
 
 /// Hashes what [`PartialEq`] compares: each twin pair as the sorted pair of
-/// its instances' hashes (R5). With R7, the least hash over the state's orbit
-/// instead (equal states still hash equally; stateright keeps only hashes).
+/// its instances' hashes (R5). With R7, the hash of the least image in the
+/// state's orbit instead (equal states still hash equally; stateright keeps only hashes).
 impl Hash for ReducedState {
     fn hash<H: Hasher>(&self, state: &mut H) {
         if let Some(sym) = &self.symmetry {

@@ -69,17 +69,9 @@ impl ReducedModel {
         if crate::model::holds(l, &m) {
             return;
         }
-        let key = (fast_hash(&**l), m.id());
-        if let Some(next) = self.learner_memo.get(&key, l) {
-            state.learner = next;
-            return;
-        }
         let mut next = (**l).clone();
         let _ = next.receive(m);
-        let next = Arc::new(next);
-        self.learner_memo
-            .put(key, state.learner.clone(), next.clone());
-        state.learner = next;
+        state.learner = Arc::new(next);
     }
 
     /// Reduction R6: every block of deliveries to instance `i` (each message
@@ -237,6 +229,17 @@ impl ReducedModel {
         own > bound
     }
 
+    /// Whether a state that signed `signed` messages is beyond
+    /// [`ModelConfig::max_signed`] (and then records that the bound cut a
+    /// step).
+    pub(super) fn over_signed_bound(&self, signed: usize) -> bool {
+        let over = self.cx.config.max_signed.is_some_and(|n| signed > n);
+        if over {
+            self.signed_bound_hit.store(true, Ordering::Relaxed);
+        }
+        over
+    }
+
     /// `state.forgeable` after an action that sent the messages not in
     /// `before`: the earlier forgeries not sent since, and those that
     /// reference a new message (see [`forgeries_touching`]).
@@ -267,6 +270,63 @@ impl ReducedModel {
             ));
         }
         state.forgeable = Arc::new(next);
+    }
+
+    /// Every action enabled in `state`, bounds other than
+    /// [`ModelConfig::max_signed`] applied.
+    pub(super) fn enabled(&self, state: &ReducedState, actions: &mut Vec<ReducedAction>) {
+        for (i, acc) in state.acceptors.iter().enumerate() {
+            if self.check_reductions {
+                self.check_recovery(i, acc, state);
+            }
+            if self.cx.config.reductions.batch_to_emission && !self.check_reductions {
+                if !self.finished(acc) {
+                    for ids in self.blocks(i, acc, &state.sent).iter() {
+                        actions.push(ReducedAction::Deliver {
+                            to: i,
+                            ids: ids.clone(),
+                        });
+                    }
+                }
+                continue;
+            }
+            let store = acc.store();
+            let finished = self.finished(acc);
+            for (id, m) in state.sent.iter() {
+                if self.addressed_to(i, m)
+                    && !store.contains(id)
+                    && m.refs().iter().all(|r| store.contains(r))
+                {
+                    if !finished {
+                        actions.push(ReducedAction::Deliver {
+                            to: i,
+                            ids: vec![*id],
+                        });
+                    } else if self.check_reductions {
+                        let mut copy = (**acc).clone();
+                        let mut io = ModelIo::default();
+                        let Ok(_) = driver::step(&mut copy, Input::Receive(m.clone()), &mut io);
+                        assert!(
+                            io.sent.is_empty() && copy.outbox_len() == 0,
+                            "reduction R4: a finished acceptor emitted"
+                        );
+                    }
+                }
+            }
+        }
+        let arbitrary = self.cx.config.arbitrary;
+        if arbitrary.is_empty() {
+            return;
+        }
+        if forged_count(&state.sent, arbitrary) >= self.cx.config.max_forged {
+            if !state.forgeable.is_empty() {
+                self.forge_bound_hit.store(true, Ordering::Relaxed);
+            }
+            return;
+        }
+        for f in state.forgeable.iter() {
+            actions.push(ReducedAction::Forge(f.clone()));
+        }
     }
 
     /// What follows every step from `last` to `s`: the forgeries are
