@@ -15,6 +15,13 @@ fn run(args: &[&str]) -> Output {
     Command::new(CHECK).args(args).output().unwrap()
 }
 
+/// The standard output of a run that must exit 0.
+fn text(args: &[&str]) -> String {
+    let out = run(args);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn assert_bad(out: &Output, needle: &str) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "stderr: {err}");
@@ -79,11 +86,6 @@ fn an_unbounded_search_of_a_large_graph_is_refused_up_front() {
 fn the_result_names_the_bound_it_reached() {
     let g = graphs().join("homogeneous4.json");
     let g = g.to_str().unwrap();
-    let text = |args: &[&str]| {
-        let out = run(args);
-        assert_eq!(out.status.code(), Some(0), "{out:?}");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
     let cut = text(&[g, "--silent", "D", "--max-messages", "2"]);
     assert!(
         cut.contains("search: exhaustive up to 2 own messages per acceptor instance"),
@@ -108,11 +110,6 @@ fn the_result_names_the_bound_it_reached() {
 fn the_default_bound_on_signed_messages() {
     let g = graphs().join("homogeneous4.json");
     let g = g.to_str().unwrap();
-    let text = |args: &[&str]| {
-        let out = run(args);
-        assert_eq!(out.status.code(), Some(0), "{out:?}");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
     let default = text(&[g, "--silent", "D"]);
     assert!(
         default.contains("bound: at most 12 messages signed by acceptors in all"),
