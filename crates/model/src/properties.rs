@@ -12,7 +12,7 @@ use hetpaxos_quorums::{AcceptorSet, LearnerId};
 use hetpaxos_spec::{Spec, compare_facts};
 use stateright::Expectation;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Always: entangled learners (a = b included) never decide differently (§7.1).
 pub const AGREEMENT: &str = "agreement (§7.1)";
@@ -63,7 +63,7 @@ pub fn add_all(model: HetModel) -> HetModel {
 /// some proposer adopted another's value from a 2a it saw).
 pub const PROPOSERS_CONVERGE: &str = "competing proposers converge (D9)";
 
-/// Sometimes (actor engine, [`crate::ModelConfig::acceptor_clock`]): a safe
+/// Sometimes (actor engine, [`crate::ModelConfig::acceptor_clock`]): an
 /// acceptor instance holds a 1a from the future while another instance has
 /// already accepted a 1a, i.e. the clocks disagree and holding matters.
 pub const FUTURE_1A_HELD: &str = "a 1a is held for the future while another acceptor took one";
@@ -77,7 +77,12 @@ pub fn future_1a_held(s: &HetState) -> bool {
             _ => None,
         })
     };
-    acceptors().any(|a| a.future_proposals() > 0) && acceptors().any(|a| a.max_ballot().is_some())
+    acceptors().enumerate().any(|(i, a)| {
+        a.future_proposals() > 0
+            && acceptors()
+                .enumerate()
+                .any(|(j, b)| j != i && b.max_ballot().is_some())
+    })
 }
 
 /// Whether the real proposers of an actor-engine state have converged (see
@@ -302,7 +307,7 @@ pub fn justification_violation<S: Observed>(cx: &Context, s: &S) -> Option<Strin
 /// (each id once per run: its `Caught` depends only on its history).
 pub fn caught_violation<S: Observed>(cx: &Context, s: &S) -> Option<String> {
     for (who, store) in honest_stores(cx, s) {
-        let Some(unchecked) = unchecked_ids(&cx.caught_checked, store) else {
+        let Some(unchecked) = cx.caught_checked.unchecked(store) else {
             return Some("caught cache poisoned".into());
         };
         for &id in &unchecked {
@@ -316,40 +321,44 @@ pub fn caught_violation<S: Observed>(cx: &Context, s: &S) -> Option<String> {
                 }
             }
         }
-        mark_checked(&cx.caught_checked, unchecked);
+        cx.caught_checked.mark(unchecked);
     }
     None
 }
 
-/// Most ids a checked-ids cache keeps: past it the cache starts over (those
-/// ids are checked again when met), so its memory is bounded however long the
+/// Most ids a [`CheckedIds`] keeps: past it the set starts over (those ids
+/// are checked again when met), so its memory is bounded however long the
 /// run (32 MB of ids at most).
 const CHECKED_LIMIT: usize = 1 << 20;
 
-/// Records `ids` as checked in `checked`, within [`CHECKED_LIMIT`].
-fn mark_checked(checked: &Mutex<HashSet<MessageId>>, ids: Vec<MessageId>) {
-    if let Ok(mut done) = checked.lock() {
-        if done.len() + ids.len() > CHECKED_LIMIT {
-            done.clear();
-        }
-        done.extend(ids);
-    }
-}
+/// Ids of messages already checked for one per-message property during a
+/// run (shared by the worker threads, and by the clones of the context).
+#[derive(Clone, Default)]
+pub struct CheckedIds(Arc<Mutex<HashSet<MessageId>>>);
 
-/// The ids `store` holds that are not in `checked` (`None` if its lock is
-/// poisoned, which cannot happen: nothing panics while holding it).
-fn unchecked_ids(
-    checked: &Mutex<HashSet<MessageId>>,
-    store: &MessageStore,
-) -> Option<Vec<MessageId>> {
-    let done = checked.lock().ok()?;
-    Some(
-        store
-            .messages()
-            .map(|m| m.id())
-            .filter(|id| !done.contains(id))
-            .collect(),
-    )
+impl CheckedIds {
+    /// The ids `store` holds that were not checked yet (`None` if the lock
+    /// is poisoned, which cannot happen: nothing panics while holding it).
+    fn unchecked(&self, store: &MessageStore) -> Option<Vec<MessageId>> {
+        let done = self.0.lock().ok()?;
+        Some(
+            store
+                .messages()
+                .map(|m| m.id())
+                .filter(|id| !done.contains(id))
+                .collect(),
+        )
+    }
+
+    /// Records `ids` as checked, within [`CHECKED_LIMIT`].
+    fn mark(&self, ids: Vec<MessageId>) {
+        if let Ok(mut done) = self.0.lock() {
+            if done.len() + ids.len() > CHECKED_LIMIT {
+                done.clear();
+            }
+            done.extend(ids);
+        }
+    }
 }
 
 /// §3.2 / §7.6 store = spec: for every message an honest party holds, the
@@ -359,7 +368,7 @@ fn unchecked_ids(
 /// compared once per run (cached in the context).
 pub fn store_spec_violation<S: Observed>(cx: &Context, s: &S) -> Option<String> {
     for (who, store) in honest_stores(cx, s) {
-        let Some(unchecked) = unchecked_ids(&cx.spec_checked, store) else {
+        let Some(unchecked) = cx.spec_checked.unchecked(store) else {
             return Some("spec cache poisoned".into());
         };
         if unchecked.is_empty() {
@@ -380,7 +389,7 @@ pub fn store_spec_violation<S: Observed>(cx: &Context, s: &S) -> Option<String> 
                 ));
             }
         }
-        mark_checked(&cx.spec_checked, unchecked);
+        cx.spec_checked.mark(unchecked);
     }
     None
 }

@@ -7,8 +7,8 @@ use hetpaxos_acceptor::driver::{self, Io};
 use hetpaxos_acceptor::{Acceptor, AcceptorLimits, Input, LogPosition, Record};
 use hetpaxos_learner::Learner;
 use hetpaxos_messages::{
-    AbstractProposalSigner, AbstractSignatures, AbstractSigner, Message, MessageId, PendingLimits,
-    ProposerId, Verifier,
+    AbstractProposalSigner, AbstractSignatures, AbstractSigner, Message, PendingLimits, ProposerId,
+    Verifier,
 };
 use hetpaxos_proposer::{
     Effect as ProposerEffect, Input as ProposerInput, Proposer, ProposerConfig, StopRule,
@@ -18,9 +18,9 @@ use stateright::actor::{
     Actor, ActorModel, ActorModelState, Envelope, Id, Network, Out, model_timeout,
 };
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::properties;
 
@@ -54,11 +54,11 @@ pub struct Context {
     /// Hashes of the proposed values.
     pub proposed: BTreeSet<hetpaxos_messages::ValueHash>,
     /// Message ids whose store facts were already compared with the spec.
-    pub(crate) spec_checked: Arc<Mutex<HashSet<MessageId>>>,
+    pub(crate) spec_checked: properties::CheckedIds,
     /// Message ids already checked for caught safe acceptors (`Caught` is a
     /// fact of a message's history, the same in every store; store = spec
     /// checks that each store derives it so).
-    pub(crate) caught_checked: Arc<Mutex<HashSet<MessageId>>>,
+    pub(crate) caught_checked: properties::CheckedIds,
 }
 
 impl fmt::Debug for Context {
@@ -136,8 +136,8 @@ pub fn build(config: ModelConfig) -> HetModel {
         honest_slots,
         learner_slot,
         proposed,
-        spec_checked: Arc::new(Mutex::new(HashSet::new())),
-        caught_checked: Arc::new(Mutex::new(HashSet::new())),
+        spec_checked: properties::CheckedIds::default(),
+        caught_checked: properties::CheckedIds::default(),
     };
     let observer = Observer {
         learner: match config.learner_delivery {

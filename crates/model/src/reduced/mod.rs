@@ -207,11 +207,11 @@ use hetpaxos_messages::{
 };
 use hetpaxos_quorums::{AcceptorId, LearnerSet};
 use stateright::{Model, Property};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 use crate::coverage::{Coverage, CoverageReport};
 use crate::forge::{Forgery, Verdicts, forged_count, forgeries_touching};
@@ -353,8 +353,8 @@ pub fn build_reduced(config: ModelConfig) -> ReducedModel {
             honest_slots,
             learner_slot: None,
             proposed,
-            spec_checked: Arc::new(Mutex::new(HashSet::new())),
-            caught_checked: Arc::new(Mutex::new(HashSet::new())),
+            spec_checked: crate::properties::CheckedIds::default(),
+            caught_checked: crate::properties::CheckedIds::default(),
         },
         ids,
         init_acceptors,
@@ -388,7 +388,7 @@ impl Model for ReducedModel {
 
     fn actions(&self, state: &ReducedState, actions: &mut Vec<ReducedAction>) {
         let at_bound = self.cx.config.max_signed.is_some_and(|n| state.signed >= n);
-        if at_bound && self.cx.config.reductions.batch_to_emission && !self.check_reductions {
+        if at_bound && self.actions_are_blocks() {
             // Every action signs a message (a block ends with an emission, a
             // forgery is one); the actions are computed only to learn whether
             // the bound cut anything, until some state shows that it did.

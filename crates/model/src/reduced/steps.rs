@@ -272,6 +272,12 @@ impl ReducedModel {
         state.forgeable = Arc::new(next);
     }
 
+    /// Whether deliveries are explored as R6 blocks, each ending with an
+    /// emission (otherwise one delivery at a time, to test R3 and R4).
+    pub(super) fn actions_are_blocks(&self) -> bool {
+        self.cx.config.reductions.batch_to_emission && !self.check_reductions
+    }
+
     /// Every action enabled in `state`, bounds other than
     /// [`ModelConfig::max_signed`] applied.
     pub(super) fn enabled(&self, state: &ReducedState, actions: &mut Vec<ReducedAction>) {
@@ -279,7 +285,7 @@ impl ReducedModel {
             if self.check_reductions {
                 self.check_recovery(i, acc, state);
             }
-            if self.cx.config.reductions.batch_to_emission && !self.check_reductions {
+            if self.actions_are_blocks() {
                 if !self.finished(acc) {
                     for ids in self.blocks(i, acc, &state.sent).iter() {
                         actions.push(ReducedAction::Deliver {
