@@ -92,8 +92,9 @@ pub struct MessageStore {
     index: HashMap<MessageId, NodeIdx, foldhash::fast::RandomState>,
     signers: Vec<SignerState>,
     /// `Con_a` by caught set; shared by clones of the store until one of
-    /// them caches a new caught set.
-    con_cache: Arc<HashMap<AcceptorSet, Arc<[LearnerSet]>>>,
+    /// them caches a new caught set. Read for every accepted message, so
+    /// hashed with foldhash rather than SipHash (a caught set is 128 bytes).
+    con_cache: Arc<HashMap<AcceptorSet, Arc<[LearnerSet]>, foldhash::fast::RandomState>>,
     empty_front: Arc<[Front]>,
     empty_fresh1b: Arc<[AcceptorSet]>,
     empty_top2a: Arc<[Top2a]>,
@@ -219,6 +220,12 @@ impl MessageStore {
     /// If `idx` is not an index of this store.
     pub fn facts_at(&self, idx: NodeIdx) -> Facts<'_> {
         Facts::new(self, idx)
+    }
+
+    /// The facts of every accepted message, in acceptance order (no id
+    /// lookups: for callers that read every message's facts).
+    pub fn all_facts(&self) -> impl Iterator<Item = Facts<'_>> {
+        (0..self.nodes.len()).map(|i| Facts::new(self, i as NodeIdx))
     }
 
     pub(crate) fn node(&self, i: NodeIdx) -> &Node {

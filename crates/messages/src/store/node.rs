@@ -85,11 +85,16 @@ pub struct Top2a {
 
 impl Top2a {
     /// The summary of the union of the candidates: the highest ballot, and the
-    /// highest with a different value. O(candidates).
-    pub fn best(cands: impl IntoIterator<Item = Option<Ballot>>) -> Self {
-        let cands: Vec<Ballot> = cands.into_iter().flatten().collect();
-        let top = cands.iter().copied().max();
-        let second = top.and_then(|t| cands.iter().copied().filter(|c| c.value != t.value).max());
+    /// highest with a different value. O(candidates), in two passes over
+    /// them and without allocating (it runs per learner for every message).
+    pub fn best<I>(cands: I) -> Self
+    where
+        I: IntoIterator<Item = Option<Ballot>>,
+        I::IntoIter: Clone,
+    {
+        let cands = cands.into_iter().flatten();
+        let top = cands.clone().max();
+        let second = top.and_then(|t| cands.filter(|c| c.value != t.value).max());
         Self { top, second }
     }
 
