@@ -202,9 +202,14 @@ impl Outcome {
             .all(|p| p.expectation != Expectation::Always || p.discovery.is_none())
     }
 
-    /// States per second.
+    /// States generated per second.
     pub fn rate(&self) -> f64 {
         self.states as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Unique states per second.
+    pub fn unique_rate(&self) -> f64 {
+        self.unique_states as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 }
 

@@ -3,6 +3,7 @@
 use hetpaxos_messages::MessageId;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A deterministic 64-bit hash (the standard library's SipHash, fixed keys).
@@ -52,23 +53,37 @@ pub(crate) type FastSet<K> = std::collections::HashSet<K, BuildHasherDefault<Fx>
 /// speed-up only. Entries are keyed by (hash of the state, message id) and
 /// keep the state they were computed from; a hit is used only when that state
 /// is equal (`Eq`) to the queried one, so a hash collision costs a
-/// recomputation, never a wrong result. Sharded for the worker threads, and
-/// cleared when it grows past a bound.
+/// recomputation, never a wrong result. One shard per worker thread
+/// ([`thread_slot`]), each cleared when it grows past a bound.
 pub(crate) struct Memo<S, R> {
     shards: Vec<Shard<S, R>>,
+}
+
+/// This thread's slot among the shards of the model's memos: each worker
+/// thread reads and writes its own shard. Shared shards cost more than they
+/// shared: two threads spent a fifth of their memo lookups contending for
+/// shard locks and for the reference counts of hot entries (perf, n = 4
+/// with a twin), while each thread's depth-first search mostly revisits its
+/// own recent states.
+pub(crate) fn thread_slot() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SLOT: usize = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    SLOT.with(|s| *s)
 }
 
 /// One shard of a [`Memo`].
 type Shard<S, R> = Mutex<FastMap<(u64, MessageId), (Arc<S>, R)>>;
 
-const MEMO_SHARDS: usize = 16;
-/// Entries per shard before it is cleared. Each entry holds a whole
-/// acceptor (its store), so this bounds the memos' memory: at 2^13 a
-/// 5-second run (n = 4, D twin, `--max-messages 2`) held 2.07 GB, at 2^10 it
-/// held 350 MB and ran about as fast; 2^12 was no faster than 2^10 on n = 4
-/// with a twin at 10 signed messages, at three times the memory
-/// (docs/model-checking.md).
-const MEMO_SHARD_LIMIT: usize = 1 << 10;
+/// Shards: threads beyond this many share them (correct, but contended).
+pub(crate) const MEMO_SHARDS: usize = 16;
+/// Entries per shard (so per thread) before it is cleared. Each entry holds
+/// a whole acceptor (its store), so this bounds the memos' memory. Shards
+/// were once shared by all threads at 2^10 entries each (2^14 in all); at
+/// 2^13 per shard a 5-second run (n = 4, D twin, `--max-messages 2`) held
+/// 2.07 GB (docs/model-checking.md).
+const MEMO_SHARD_LIMIT: usize = 1 << 13;
 
 impl<S, R> Default for Memo<S, R> {
     fn default() -> Self {
@@ -79,18 +94,18 @@ impl<S, R> Default for Memo<S, R> {
 }
 
 impl<S: Eq, R: Clone> Memo<S, R> {
-    fn shard(&self, key: &(u64, MessageId)) -> Option<&Shard<S, R>> {
-        self.shards.get((key.0 as usize) % MEMO_SHARDS)
+    fn shard(&self) -> Option<&Shard<S, R>> {
+        self.shards.get(thread_slot() % MEMO_SHARDS)
     }
 
     pub(crate) fn get(&self, key: &(u64, MessageId), from: &Arc<S>) -> Option<R> {
-        let map = self.shard(key)?.lock().ok()?;
+        let map = self.shard()?.lock().ok()?;
         let (src, r) = map.get(key)?;
         (Arc::ptr_eq(src, from) || **src == **from).then(|| r.clone())
     }
 
     pub(crate) fn put(&self, key: (u64, MessageId), from: Arc<S>, r: R) {
-        if let Some(Ok(mut map)) = self.shard(&key).map(|m| m.lock()) {
+        if let Some(Ok(mut map)) = self.shard().map(|m| m.lock()) {
             if map.len() >= MEMO_SHARD_LIMIT {
                 map.clear();
             }

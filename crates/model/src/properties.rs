@@ -5,14 +5,15 @@
 //! acceptors' stores. Each `*_violation` function returns a human-readable
 //! description of the first violation in a state, or `None`.
 
+use crate::memo::FastSet;
 use crate::model::{Context, HetModel, HetState, NodeState};
 use hetpaxos_learner::Learner;
 use hetpaxos_messages::{Ballot, MessageId, MessageStore, ValueHash};
 use hetpaxos_quorums::{AcceptorSet, LearnerId};
 use hetpaxos_spec::{Spec, compare_facts};
 use stateright::Expectation;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, RwLock};
 
 /// Always: entangled learners (a = b included) never decide differently (§7.1).
 pub const AGREEMENT: &str = "agreement (§7.1)";
@@ -130,7 +131,7 @@ pub trait Observed {
     /// The learner process (all learners of the graph).
     fn learner_of(&self, cx: &Context) -> Option<&Learner>;
     /// The stores of the safe acceptors' instances, with display names.
-    fn honest_acceptor_stores(&self, cx: &Context) -> Vec<(String, &MessageStore)>;
+    fn honest_acceptor_stores<'a>(&'a self, cx: &'a Context) -> Vec<(&'a str, &'a MessageStore)>;
     /// Every store in the state (the learner's first), to describe messages.
     fn all_stores(&self, cx: &Context) -> Vec<&MessageStore>;
 }
@@ -146,11 +147,11 @@ impl Observed for HetState {
         }
     }
 
-    fn honest_acceptor_stores(&self, cx: &Context) -> Vec<(String, &MessageStore)> {
+    fn honest_acceptor_stores<'a>(&'a self, cx: &'a Context) -> Vec<(&'a str, &'a MessageStore)> {
         let mut out = Vec::new();
         for &i in &cx.honest_slots {
             if let Some(NodeState::Acceptor(a)) = self.actor_states.get(i).map(|a| &**a) {
-                out.push((cx.names[i].clone(), a.store()));
+                out.push((cx.names[i].as_str(), a.store()));
             }
         }
         out
@@ -177,10 +178,13 @@ pub fn learner<'a, S: Observed>(cx: &Context, s: &'a S) -> Option<&'a Learner> {
 }
 
 /// Stores of honest parties: the safe acceptors' instances and the learner.
-pub fn honest_stores<'a, S: Observed>(cx: &Context, s: &'a S) -> Vec<(String, &'a MessageStore)> {
+pub fn honest_stores<'a, S: Observed>(
+    cx: &'a Context,
+    s: &'a S,
+) -> Vec<(&'a str, &'a MessageStore)> {
     let mut out = s.honest_acceptor_stores(cx);
     if let Some(l) = learner(cx, s) {
-        out.push(("learner".to_string(), l.store()));
+        out.push(("learner", l.store()));
     }
     out
 }
@@ -208,10 +212,7 @@ pub fn chosen<S: Observed>(cx: &Context, s: &S) -> Vec<Chosen> {
     };
     let store = l.store();
     let mut tallies: BTreeMap<(LearnerId, Ballot), AcceptorSet> = BTreeMap::new();
-    for m in store.messages() {
-        let Some(f) = store.facts(&m.id()) else {
-            continue;
-        };
+    for f in store.all_facts() {
         let Some(signer) = f.signer() else { continue };
         for a in f.two_a_learners().iter() {
             tallies.entry((a, f.ballot())).or_default().insert(signer);
@@ -279,10 +280,7 @@ pub fn justification_violation<S: Observed>(cx: &Context, s: &S) -> Option<Strin
     let store = l.store();
     for d in l.decisions() {
         let mut signers = AcceptorSet::EMPTY;
-        for m in store.messages() {
-            let Some(f) = store.facts(&m.id()) else {
-                continue;
-            };
+        for f in store.all_facts() {
             if f.two_a_learners().contains(d.learner)
                 && f.ballot() == d.ballot
                 && f.value() == &d.value
@@ -333,14 +331,16 @@ const CHECKED_LIMIT: usize = 1 << 20;
 
 /// Ids of messages already checked for one per-message property during a
 /// run (shared by the worker threads, and by the clones of the context).
+/// Read-mostly (every state reads it; only a state with a new message
+/// writes), hence a read-write lock and the model's cheap [`FastSet`] hash.
 #[derive(Clone, Default)]
-pub struct CheckedIds(Arc<Mutex<HashSet<MessageId>>>);
+pub struct CheckedIds(Arc<RwLock<FastSet<MessageId>>>);
 
 impl CheckedIds {
     /// The ids `store` holds that were not checked yet (`None` if the lock
     /// is poisoned, which cannot happen: nothing panics while holding it).
     fn unchecked(&self, store: &MessageStore) -> Option<Vec<MessageId>> {
-        let done = self.0.lock().ok()?;
+        let done = self.0.read().ok()?;
         Some(
             store
                 .messages()
@@ -352,7 +352,10 @@ impl CheckedIds {
 
     /// Records `ids` as checked, within [`CHECKED_LIMIT`].
     fn mark(&self, ids: Vec<MessageId>) {
-        if let Ok(mut done) = self.0.lock() {
+        if ids.is_empty() {
+            return;
+        }
+        if let Ok(mut done) = self.0.write() {
             if done.len() + ids.len() > CHECKED_LIMIT {
                 done.clear();
             }

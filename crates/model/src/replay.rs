@@ -181,12 +181,12 @@ impl Observed for SimView<'_> {
         Some(&self.sim.learner)
     }
 
-    fn honest_acceptor_stores(&self, cx: &Context) -> Vec<(String, &MessageStore)> {
+    fn honest_acceptor_stores<'a>(&'a self, cx: &'a Context) -> Vec<(&'a str, &'a MessageStore)> {
         cx.honest_slots
             .iter()
             .filter_map(|&i| {
                 let slot = self.sim.slots.get(*self.slots.get(i)?)?;
-                Some((cx.names.get(i)?.clone(), slot.acceptor.store()))
+                Some((cx.names.get(i)?.as_str(), slot.acceptor.store()))
             })
             .collect()
     }

@@ -12,8 +12,8 @@
 //! and store read acceptor ids only through the graph and message ids only
 //! through equality (references are kept sorted by id, so a renamed message
 //! is built exactly as the renamed acceptor would build it). The search can
-//! then visit one state per orbit: states are hashed by the hash of the least of
-//! their images (stateright keeps only state fingerprints), which preserves
+//! then visit one state per orbit: states are hashed by the least of their
+//! images' hashes (stateright keeps only state fingerprints), which preserves
 //! every reachable property value and every invariant.
 //!
 //! With R3 and R6 a state is determined, up to the learner's decisions, by
@@ -43,7 +43,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
-use crate::memo::FastMap;
+use crate::memo::{FastMap, MEMO_SHARDS, thread_slot};
 
 /// The automorphisms of a run, with a memo of renamed message ids.
 pub struct Symmetry {
@@ -55,13 +55,9 @@ pub struct Symmetry {
     memo: Vec<Mutex<FastMap<MessageId, Arc<[MessageId]>>>>,
 }
 
-/// A state's image under one automorphism: each instance's (renamed
-/// acceptor, renamed last own message), sorted, and the renamed forgeries,
-/// sorted.
-type Image = (Vec<(AcceptorId, Option<MessageId>)>, Vec<MessageId>);
-
-const SHARDS: usize = 16;
-const SHARD_LIMIT: usize = 1 << 16;
+/// Memoized ids per shard (one shard per worker thread, see
+/// [`thread_slot`]) before it is cleared.
+const SHARD_LIMIT: usize = 1 << 17;
 
 /// Largest number of acceptors whose permutations are enumerated.
 const MAX_ACCEPTORS: usize = 8;
@@ -138,7 +134,7 @@ impl Symmetry {
         Self {
             perms,
             arbitrary,
-            memo: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            memo: (0..MEMO_SHARDS).map(|_| Mutex::default()).collect(),
         }
     }
 
@@ -151,7 +147,7 @@ impl Symmetry {
     /// of `perms` (`sent` holds it and its whole history). Memoized per id:
     /// a message's images are a function of its content.
     fn images(&self, id: MessageId, sent: &BTreeMap<MessageId, Message>) -> Arc<[MessageId]> {
-        let shard = &self.memo[(id.0.as_bytes()[0] as usize) % SHARDS];
+        let shard = &self.memo[thread_slot() % MEMO_SHARDS];
         if let Some(r) = shard.lock().ok().and_then(|map| map.get(&id).cloned()) {
             return r;
         }
@@ -181,9 +177,17 @@ impl Symmetry {
         images
     }
 
-    /// The hash of the least image of a state given by each instance's
-    /// (acceptor, last own message), the learner and the sent messages (of
-    /// which the forgeries of arbitrary acceptors are hashed as a set).
+    /// The orbit's hash of a state given by each instance's (acceptor, last
+    /// own message), the learner and the sent messages (of which the
+    /// forgeries of arbitrary acceptors are a set).
+    ///
+    /// A state's image under `π_k` is the multiset of its instances'
+    /// (renamed acceptor, renamed last own message) and the set of its
+    /// renamed forgeries. Each image is hashed without ordering it, as the
+    /// wrapping sum of a strong mix of each element ([`element`]; the
+    /// message ids are SHA-256 digests), and the orbit's hash is the least
+    /// of its images' hashes: every state of an orbit has the same set of
+    /// images, so the same least hash. No allocation or sorting per image.
     pub fn canonical_hash(
         &self,
         heads: &[(AcceptorId, Option<MessageId>)],
@@ -202,21 +206,16 @@ impl Symmetry {
                 .map(|(id, _)| self.images(*id, sent))
                 .collect()
         };
-        // The least image, compared as (sorted renamed heads, sorted renamed
-        // forgeries), is the orbit's canonical form; only it is hashed.
-        let mut least: Option<Image> = None;
-        for k in 0..self.perms.len() {
-            let mut renamed_heads: Vec<(AcceptorId, Option<MessageId>)> = head_images
-                .iter()
-                .map(|(a, images)| (self.perms[k][a.index()], images.as_ref().map(|i| i[k])))
-                .collect();
-            renamed_heads.sort_unstable();
-            let mut renamed_forged: Vec<MessageId> = forged.iter().map(|i| i[k]).collect();
-            renamed_forged.sort_unstable();
-            let image = (renamed_heads, renamed_forged);
-            if least.as_ref().is_none_or(|l| image < *l) {
-                least = Some(image);
-            }
+        let mut least = u64::MAX;
+        for (k, perm) in self.perms.iter().enumerate() {
+            let heads = head_images.iter().fold(0u64, |sum, (a, images)| {
+                let head = images.as_ref().map(|i| i[k]);
+                sum.wrapping_add(element(perm[a.index()].index() as u64, head))
+            });
+            let forged = forged.iter().fold(0u64, |sum, i| {
+                sum.wrapping_add(element(u64::MAX, Some(i[k])))
+            });
+            least = least.min(mix(heads ^ mix(forged.wrapping_add(1))));
         }
         #[allow(deprecated)]
         let mut h = std::hash::SipHasher::new();
@@ -229,6 +228,26 @@ impl Symmetry {
         }
         h.finish()
     }
+}
+
+/// A 64-bit finalizer with full avalanche (MurmurHash3's `fmix64`).
+fn mix(mut x: u64) -> u64 {
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ (x >> 33)
+}
+
+/// One element of an image, mixed so that sums of distinct multisets
+/// collide only by chance: a tag (an acceptor's index, or `u64::MAX` for a
+/// forgery) and a message id (its first 8 bytes), or none.
+fn element(tag: u64, id: Option<MessageId>) -> u64 {
+    let id = id.map_or(0, |m| {
+        let b = m.0.as_bytes();
+        u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) | 1
+    });
+    mix(id ^ mix(tag.wrapping_add(0x9e37_79b9_7f4a_7c15)))
 }
 
 #[cfg(test)]

@@ -155,11 +155,11 @@ fn arbitrary_acceptors_and_their_bound() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("arbitrary {D}"), "{text}");
     assert!(
-        text.contains("bound: at most 1 forged messages by the arbitrary acceptors"),
+        text.contains("bound: at most 1 forged message by the arbitrary acceptors"),
         "{text}"
     );
     assert!(
-        text.contains("search: exhaustive up to 1 forged messages (bound reached)"),
+        text.contains("search: exhaustive up to 1 forged message (bound reached)"),
         "{text}"
     );
     assert_bad(

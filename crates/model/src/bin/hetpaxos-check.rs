@@ -169,6 +169,15 @@ struct Bounds {
     signed: Option<usize>,
 }
 
+/// `n` and `noun`, plural unless `n` is 1 ("1 forged message", "12 signed messages").
+fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// What the search covered, in one line: "exhaustive" only when it completed
 /// and no bound cut a step.
 fn search_summary(
@@ -185,13 +194,16 @@ fn search_summary(
         bounds.push(format!("depth {d}"));
     }
     if let Some(n) = bounds_set.signed.filter(|_| outcome.signed_bound_hit) {
-        bounds.push(format!("{n} signed messages"));
+        bounds.push(counted(n, "signed message"));
     }
     if let Some(k) = bounds_set.messages.filter(|_| outcome.message_bound_hit) {
-        bounds.push(format!("{k} own messages per acceptor instance"));
+        bounds.push(format!(
+            "{} per acceptor instance",
+            counted(k, "own message")
+        ));
     }
     if let Some(k) = bounds_set.forged.filter(|_| outcome.forge_bound_hit) {
-        bounds.push(format!("{k} forged messages"));
+        bounds.push(counted(k, "forged message"));
     }
     if bounds.is_empty() {
         "exhaustive (no bound was reached)".to_string()
@@ -443,16 +455,20 @@ fn run(args: Args) -> Result<ExitCode, String> {
     let signed_bound = config.max_signed;
     let forge_bound = (!arbitrary.is_empty()).then_some(config.max_forged);
     if let Some(k) = forge_bound {
-        println!("bound: at most {k} forged messages by the arbitrary acceptors");
+        println!(
+            "bound: at most {} by the arbitrary acceptors",
+            counted(k, "forged message")
+        );
     }
     let outcome = check(config, &options);
     println!(
-        "states generated: {}\nunique states: {}\nmax depth: {}\nelapsed: {:.2}s\nstates/sec: {:.0}\nsearch: {}",
+        "states generated: {}\nunique states: {}\nmax depth: {}\nelapsed: {:.2}s\nstates/sec: {:.0}\nunique states/sec: {:.0}\nsearch: {}",
         outcome.states,
         outcome.unique_states,
         outcome.max_depth,
         outcome.elapsed.as_secs_f64(),
         outcome.rate(),
+        outcome.unique_rate(),
         search_summary(
             &outcome,
             &options,

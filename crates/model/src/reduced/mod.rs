@@ -192,10 +192,12 @@
 //! here without more care (a delivery to `b` can send a new message to `a`,
 //! whose order relative to `a`'s other deliveries matters).
 
+mod instance;
 mod render;
 mod state;
 mod steps;
 
+pub use instance::Instance;
 pub use state::{ReducedAction, ReducedState};
 use steps::{BlocksMemo, LocalStep};
 
@@ -230,13 +232,13 @@ pub struct ReducedModel {
     pub cx: Context,
     /// The acceptor each instance signs as.
     pub ids: Vec<AcceptorId>,
-    init_acceptors: Vec<Arc<Acceptor>>,
+    init_acceptors: Vec<Arc<Instance>>,
     twin_pairs: Arc<[usize]>,
     proposals: Vec<Message>,
     learner: Arc<Learner>,
     b_max: Option<Ballot>,
-    step_memo: Memo<Acceptor, Arc<LocalStep>>,
-    blocks_memo: Memo<Acceptor, BlocksMemo>,
+    step_memo: Memo<Instance, Arc<LocalStep>>,
+    blocks_memo: Memo<Instance, BlocksMemo>,
     verdicts: Verdicts,
     /// The run's acceptor automorphisms (reduction R7), when it applies.
     pub symmetry: Option<Arc<Symmetry>>,
@@ -308,7 +310,7 @@ pub fn build_reduced(config: ModelConfig) -> ReducedModel {
             if config.mutant == Some(crate::Mutant::StoreWithoutD2) {
                 acceptor.seed_store_fault(hetpaxos_messages::StoreFault::WithoutD2);
             }
-            init_acceptors.push(Arc::new(acceptor));
+            init_acceptors.push(Arc::new(Instance::new(acceptor)));
         }
     }
     let (proposals, proposed) = proposals(config.proposals);
@@ -425,7 +427,7 @@ impl Model for ReducedModel {
         };
         let mut s = last.clone();
         for id in ids {
-            let m = last.sent.get(&id)?.clone();
+            let m = last.sent.get(&id)?;
             let r = self.local_step(to, s.acceptors.get(to)?, m);
             if self.over_bound(to, &r.next) {
                 self.bound_hit.store(true, Ordering::Relaxed);

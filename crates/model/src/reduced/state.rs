@@ -6,7 +6,7 @@ use super::*;
 #[derive(Clone)]
 pub struct ReducedState {
     /// The real acceptor state machines, one per instance.
-    pub acceptors: Vec<Arc<Acceptor>>,
+    pub acceptors: Vec<Arc<Instance>>,
     /// The real learner, fed every message when first sent.
     pub learner: Arc<Learner>,
     /// Every message sent so far, by id (a function of `acceptors`; not hashed).
@@ -41,12 +41,6 @@ impl ReducedState {
     pub(super) fn second_twin(&self, i: usize) -> bool {
         i > 0 && self.twin_pairs.contains(&(i - 1))
     }
-}
-
-/// A deterministic 64-bit hash of one acceptor (the standard library's
-/// SipHash with fixed keys).
-fn acceptor_hash(a: &Acceptor) -> u64 {
-    hash64(a)
 }
 
 impl fmt::Debug for ReducedState {
@@ -90,7 +84,7 @@ impl Hash for ReducedState {
         let a = &self.acceptors;
         for i in 0..a.len() {
             if self.twin_pairs.contains(&i) {
-                let (x, y) = (acceptor_hash(&a[i]), acceptor_hash(&a[i + 1]));
+                let (x, y) = (a[i].fingerprint(), a[i + 1].fingerprint());
                 (x.min(y), x.max(y)).hash(state);
             } else if !self.second_twin(i) {
                 a[i].hash(state);
@@ -121,10 +115,10 @@ impl Observed for ReducedState {
         Some(&self.learner)
     }
 
-    fn honest_acceptor_stores(&self, cx: &Context) -> Vec<(String, &MessageStore)> {
+    fn honest_acceptor_stores<'a>(&'a self, cx: &'a Context) -> Vec<(&'a str, &'a MessageStore)> {
         cx.honest_slots
             .iter()
-            .filter_map(|&i| Some((cx.names.get(i)?.clone(), self.acceptors.get(i)?.store())))
+            .filter_map(|&i| Some((cx.names.get(i)?.as_str(), self.acceptors.get(i)?.store())))
             .collect()
     }
 
