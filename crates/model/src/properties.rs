@@ -332,7 +332,7 @@ const CHECKED_LIMIT: usize = 1 << 20;
 /// Ids of messages already checked for one per-message property during a
 /// run (shared by the worker threads, and by the clones of the context).
 /// Read-mostly (every state reads it; only a state with a new message
-/// writes), hence a read-write lock and the model's cheap [`FastSet`] hash.
+/// writes), hence a read-write lock and the model's cheap Fx hash.
 #[derive(Clone, Default)]
 pub struct CheckedIds(Arc<RwLock<FastSet<MessageId>>>);
 

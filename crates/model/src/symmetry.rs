@@ -184,7 +184,7 @@ impl Symmetry {
     /// A state's image under `π_k` is the multiset of its instances'
     /// (renamed acceptor, renamed last own message) and the set of its
     /// renamed forgeries. Each image is hashed without ordering it, as the
-    /// wrapping sum of a strong mix of each element ([`element`]; the
+    /// wrapping sum of a strong mix of each element (`element`; the
     /// message ids are SHA-256 digests), and the orbit's hash is the least
     /// of its images' hashes: every state of an orbit has the same set of
     /// images, so the same least hash. No allocation or sorting per image.

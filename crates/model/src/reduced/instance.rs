@@ -4,7 +4,7 @@ use super::*;
 use std::ops::Deref;
 
 /// An acceptor instance's state, with the deterministic hash of that state
-/// ([`hash64`]) computed once when the state is made. The engine hashes an
+/// (SipHash with fixed keys) computed once when the state is made. The engine hashes an
 /// instance many times after making it (memo keys, the local search of R6,
 /// twin pairs in the state hash), and an acceptor's hash walks its whole
 /// store; the fingerprint makes each of those one word. Equality still
@@ -24,7 +24,7 @@ impl Instance {
         }
     }
 
-    /// The deterministic hash of the state ([`hash64`] of the acceptor).
+    /// The deterministic hash of the state (SipHash of the acceptor, fixed keys).
     pub fn fingerprint(&self) -> u64 {
         self.fingerprint
     }
