@@ -180,6 +180,11 @@ pub struct Outcome {
     /// Whether [`ModelConfig::max_signed`] cut a step that was possible: an
     /// exhaustive search then covered the executions within that bound only.
     pub signed_bound_hit: bool,
+    /// Whether the reduced engine gave up because expanding one state took
+    /// more than [`reduced::MAX_LOCAL_SEARCH`] acceptor states
+    /// ([`ReducedModel::expansion_limit_hit`]): the configuration is too
+    /// large to check, and the search is not exhaustive.
+    pub expansion_limit_hit: bool,
     /// For a sampled search (reduced engine): what the walks covered.
     pub coverage: Option<coverage::CoverageReport>,
 }
@@ -250,6 +255,7 @@ pub fn check(config: ModelConfig, options: &CheckOptions) -> Outcome {
             let hit = model.bound_hit.clone();
             let forge_hit = model.forge_bound_hit.clone();
             let signed_hit = model.signed_bound_hit.clone();
+            let too_large = model.expansion_limit_hit.clone();
             let mut outcome = run(model, options, Engine::Reduced, |p, name| {
                 let always = properties::ALWAYS.contains(&name);
                 let file =
@@ -259,6 +265,8 @@ pub fn check(config: ModelConfig, options: &CheckOptions) -> Outcome {
             outcome.message_bound_hit = hit.load(std::sync::atomic::Ordering::Relaxed);
             outcome.forge_bound_hit = forge_hit.load(std::sync::atomic::Ordering::Relaxed);
             outcome.signed_bound_hit = signed_hit.load(std::sync::atomic::Ordering::Relaxed);
+            outcome.expansion_limit_hit = too_large.load(std::sync::atomic::Ordering::Relaxed);
+            outcome.exhaustive &= !outcome.expansion_limit_hit;
             outcome.coverage = render.coverage_report();
             outcome
         }
@@ -402,6 +410,7 @@ where
         message_bound_hit: false,
         forge_bound_hit: false,
         signed_bound_hit: false,
+        expansion_limit_hit: false,
         coverage: None,
     }
 }

@@ -132,3 +132,25 @@ fn signed_bound_twin_run_completes() {
     assert_eq!(cut.unique_states, TWIN_D_P2_SIGNED8_UNIQUE);
 }
 const TWIN_D_P2_SIGNED8_UNIQUE: usize = 8_147;
+
+/// The limit on one state's R6 local search (`ModelConfig::max_local_search`):
+/// a run whose local search needs more stops early, reported as too large and
+/// not exhaustive; the same run under the default limit completes, with the
+/// pinned count, and never comes near it.
+#[test]
+fn local_search_limit_stops_a_run_early() {
+    let g = homogeneous4();
+    let mut config = ModelConfig::new(g.clone());
+    config.silent.insert(g.acceptor_by_name("D").unwrap());
+    config.max_local_search = 1;
+    let stopped = check(config.clone(), &CheckOptions::default());
+    assert!(stopped.expansion_limit_hit);
+    assert!(!stopped.exhaustive);
+    assert!(stopped.unique_states < SILENT_D_P2_UNIQUE);
+
+    config.max_local_search = hetpaxos_model::reduced::MAX_LOCAL_SEARCH;
+    let full = check(config, &CheckOptions::default());
+    assert!(!full.expansion_limit_hit);
+    assert!(full.exhaustive);
+    assert_eq!(full.unique_states, SILENT_D_P2_UNIQUE);
+}

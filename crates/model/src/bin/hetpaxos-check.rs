@@ -6,6 +6,7 @@
 
 use clap::Parser;
 use hetpaxos_model::graph_file::parse_graph;
+use hetpaxos_model::reduced::MAX_LOCAL_SEARCH;
 use hetpaxos_model::{
     CheckOptions, DEFAULT_MAX_FORGED, DEFAULT_MAX_SIGNED, Engine, LearnerDelivery, ModelConfig,
     Progress, ProgressFn, Strategy, build, build_reduced, check, effective_engine, properties,
@@ -461,6 +462,17 @@ fn run(args: Args) -> Result<ExitCode, String> {
         );
     }
     let outcome = check(config, &options);
+    if outcome.expansion_limit_hit {
+        return Err(format!(
+            "this configuration is too large to check ({n} acceptors): expanding one state \
+             took more than {} acceptor states (the reduced engine's local search over which \
+             messages an acceptor received before it signs, which grows exponentially with \
+             the acceptors); stopped after {:.1}s and {} unique states (docs/model-checking.md)",
+            MAX_LOCAL_SEARCH,
+            outcome.elapsed.as_secs_f64(),
+            outcome.unique_states
+        ));
+    }
     println!(
         "states generated: {}\nunique states: {}\nmax depth: {}\nelapsed: {:.2}s\nstates/sec: {:.0}\nunique states/sec: {:.0}\nsearch: {}",
         outcome.states,

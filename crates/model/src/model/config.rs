@@ -78,6 +78,11 @@ pub struct ModelConfig {
     /// documented default of `hetpaxos-check` is [`crate::DEFAULT_MAX_SIGNED`].
     /// Ignored by the actor engine.
     pub max_signed: Option<usize>,
+    /// The reduced engine gives up on the run (not exhaustive,
+    /// [`crate::Outcome::expansion_limit_hit`]) when expanding one state
+    /// takes more than this many acceptor states in R6's local search.
+    /// Default [`crate::reduced::MAX_LOCAL_SEARCH`].
+    pub max_local_search: usize,
     /// A seeded fault, to show that the checker catches it (`None`: the
     /// real behaviour).
     pub mutant: Option<Mutant>,
@@ -185,6 +190,7 @@ impl ModelConfig {
             max_own_messages: None,
             acceptor_clock: false,
             max_signed: None,
+            max_local_search: crate::reduced::MAX_LOCAL_SEARCH,
             mutant: None,
             real_proposers: None,
         }

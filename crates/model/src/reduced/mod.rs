@@ -199,6 +199,7 @@ mod steps;
 
 pub use instance::Instance;
 pub use state::{ReducedAction, ReducedState};
+pub use steps::MAX_LOCAL_SEARCH;
 use steps::{BlocksMemo, LocalStep};
 
 use hetpaxos_acceptor::driver;
@@ -254,6 +255,11 @@ pub struct ReducedModel {
     /// a step was still possible: the search was then complete only up to
     /// that bound.
     pub signed_bound_hit: Arc<AtomicBool>,
+    /// Set when one state's R6 local search expanded more than
+    /// [`MAX_LOCAL_SEARCH`] instance states: the configuration is
+    /// too large for this engine. From then on no state has actions, so
+    /// the search drains at once, and it is not exhaustive.
+    pub expansion_limit_hit: Arc<AtomicBool>,
     /// When set (sampled searches), every state reached is recorded here.
     pub coverage: Option<Arc<Coverage>>,
     /// Check reductions R3 and R4 while exploring (slow; for tests): every
@@ -348,6 +354,7 @@ pub fn build_reduced(config: ModelConfig) -> ReducedModel {
         bound_hit: Arc::new(AtomicBool::new(false)),
         forge_bound_hit: Arc::new(AtomicBool::new(false)),
         signed_bound_hit: Arc::new(AtomicBool::new(false)),
+        expansion_limit_hit: Arc::new(AtomicBool::new(false)),
         cx: Context {
             config,
             safe,
@@ -389,6 +396,9 @@ impl Model for ReducedModel {
     }
 
     fn actions(&self, state: &ReducedState, actions: &mut Vec<ReducedAction>) {
+        if self.expansion_limit_hit.load(Ordering::Relaxed) {
+            return;
+        }
         let at_bound = self.cx.config.max_signed.is_some_and(|n| state.signed >= n);
         if at_bound && self.actions_are_blocks() {
             // Every action signs a message (a block ends with an emission, a

@@ -14,6 +14,17 @@ pub(super) struct LocalStep {
     pub(super) stale: Vec<MessageId>,
 }
 
+/// Most instance states one R6 local search (`ReducedModel::blocks`)
+/// expands, by default ([`ModelConfig::max_local_search`]), before the
+/// engine gives up on the run
+/// ([`ReducedModel::expansion_limit_hit`]). The search ranges over which of
+/// the messages in flight an instance has received before it next signs, so
+/// it grows exponentially with the acceptors: at most 84 states on the key
+/// configurations of docs/model-checking.md and 220 on 30 acceptors under
+/// the default bound, but past this limit within seconds on 12 acceptors
+/// without it, where one state's expansion would not finish.
+pub const MAX_LOCAL_SEARCH: usize = 1 << 12;
+
 /// The highest ballot of a 1a in `store`: the acceptor's highest known ballot
 /// (1as are never held, and are accepted as soon as delivered).
 fn max_1a(store: &MessageStore) -> Option<Ballot> {
@@ -107,7 +118,13 @@ impl ReducedModel {
         let mut ends: FastSet<u64> = FastSet::default();
         let mut seen: FastSet<u64> = FastSet::default();
         let mut stack: Vec<(Arc<Instance>, Vec<MessageId>)> = vec![(acc.clone(), Vec::new())];
+        let mut expanded = 0usize;
         while let Some((l, path)) = stack.pop() {
+            expanded += 1;
+            if expanded > self.cx.config.max_local_search {
+                self.expansion_limit_hit.store(true, Ordering::Relaxed);
+                return Arc::new(Vec::new());
+            }
             let store = l.store();
             for m in &avail {
                 if store.contains(&m.id()) || !m.refs().iter().all(|r| store.contains(r)) {
