@@ -71,7 +71,7 @@ impl Coverage {
         {
             f.insert(fingerprint);
         }
-        let store = state.learner.store();
+        let store = state.learner().store();
         let mut events = Vec::new();
         for id in new {
             let Some(f) = store.facts(id) else { continue };
@@ -86,7 +86,7 @@ impl Coverage {
                 events.push(Event::Forked(a));
             }
         }
-        for d in state.learner.decisions() {
+        for d in state.learner().decisions() {
             events.push(Event::Decided(d.learner, d.ballot.timestamp));
         }
         if let Ok(mut e) = self.events.lock() {

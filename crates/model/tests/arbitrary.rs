@@ -122,7 +122,7 @@ fn step(
             .map(|(_, m)| m)
             .collect();
         if let [m] = new[..]
-            && let (Some(signer), Some(f)) = (m.signer(), next.learner.store().facts(&m.id()))
+            && let (Some(signer), Some(f)) = (m.signer(), next.learner().store().facts(&m.id()))
             && want(graph.acceptor_name(signer), f, m)
         {
             return next;

@@ -588,7 +588,7 @@ fn symmetry_visits_one_state_per_orbit() {
         let off = build_reduced(config);
         assert!(off.symmetry.is_none());
         let orbit = |s: &hetpaxos_model::reduced::ReducedState| {
-            sym.canonical_hash(&s.heads(), &s.learner, &s.sent)
+            sym.canonical_hash(&s.heads(), s.learner(), &s.sent)
         };
         let (mut states, mut orbits_off) = (HashSet::new(), BTreeSet::new());
         let mut stack = off.init_states();

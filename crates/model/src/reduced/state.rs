@@ -7,8 +7,14 @@ use super::*;
 pub struct ReducedState {
     /// The real acceptor state machines, one per instance.
     pub acceptors: Vec<Arc<Instance>>,
-    /// The real learner, fed every message when first sent.
-    pub learner: Arc<Learner>,
+    /// The real learner, fed every message when first sent, except those
+    /// in `unfed` (see [`Self::learner`]).
+    pub(super) fed: Arc<Learner>,
+    /// Messages sent after `fed`, in order, not fed to it yet: none is a 2a
+    /// (see "The learner is fed lazily" in the module documentation).
+    pub(super) unfed: Vec<Message>,
+    /// `fed` fed with `unfed`, once some reader needed it.
+    pub(super) learner_cell: OnceLock<Arc<Learner>>,
     /// Every message sent so far, by id (a function of `acceptors`; not hashed).
     pub sent: Arc<BTreeMap<MessageId, Message>>,
     /// Index of the first instance of each twin pair (`i`, `i + 1`): the two
@@ -37,6 +43,54 @@ impl ReducedState {
             .collect()
     }
 
+    /// The real learner, fed every message sent so far (the messages this
+    /// state deferred are fed on the first call).
+    ///
+    /// # Panics
+    /// If feeding a deferred message changed a decision: the engine defers
+    /// only messages that are not 2as, which the learner never decides on.
+    pub fn learner(&self) -> &Arc<Learner> {
+        if self.unfed.is_empty() {
+            return &self.fed;
+        }
+        self.learner_cell.get_or_init(|| {
+            let mut l = (*self.fed).clone();
+            for m in &self.unfed {
+                if !crate::model::holds(&l, m) {
+                    let _ = l.receive(m.clone());
+                }
+            }
+            assert!(
+                l.decisions().eq(self.fed.decisions()),
+                "the lazily fed learner assumes a message that is not a 2a changes no decision"
+            );
+            Arc::new(l)
+        })
+    }
+
+    /// Sends `m` to the learner now, with the deferred messages before it.
+    pub(super) fn feed(&mut self, m: Message) {
+        if self.unfed.is_empty() && crate::model::holds(&self.fed, &m) {
+            return;
+        }
+        let mut l = (**self.learner()).clone();
+        if !crate::model::holds(&l, &m) {
+            let _ = l.receive(m);
+        }
+        self.fed = Arc::new(l);
+        self.unfed.clear();
+        self.learner_cell = OnceLock::new();
+    }
+
+    /// Defers feeding `m`, which is not a 2a, to the learner.
+    pub(super) fn defer(&mut self, m: Message) {
+        if let Some(l) = self.learner_cell.take() {
+            self.fed = l;
+            self.unfed.clear();
+        }
+        self.unfed.push(m);
+    }
+
     /// Whether instance `i` is the second of a twin pair.
     pub(super) fn second_twin(&self, i: usize) -> bool {
         i > 0 && self.twin_pairs.contains(&(i - 1))
@@ -47,7 +101,7 @@ impl fmt::Debug for ReducedState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReducedState")
             .field("acceptors", &self.acceptors)
-            .field("learner", &self.learner)
+            .field("learner", self.learner())
             .field("sent", &self.sent.len())
             .finish()
     }
@@ -56,7 +110,7 @@ impl fmt::Debug for ReducedState {
 /// Equal up to swapping the two instances of each twin pair (R5).
 impl PartialEq for ReducedState {
     fn eq(&self, other: &Self) -> bool {
-        if self.learner != other.learner || self.acceptors.len() != other.acceptors.len() {
+        if self.learner() != other.learner() || self.acceptors.len() != other.acceptors.len() {
             return false;
         }
         let (a, b) = (&self.acceptors, &other.acceptors);
@@ -78,7 +132,8 @@ impl Eq for ReducedState {}
 impl Hash for ReducedState {
     fn hash<H: Hasher>(&self, state: &mut H) {
         if let Some(sym) = &self.symmetry {
-            state.write_u64(sym.canonical_hash(&self.heads(), &self.learner, &self.sent));
+            // The deferred messages are not 2as: `fed` has every decision.
+            state.write_u64(sym.canonical_hash(&self.heads(), &self.fed, &self.sent));
             return;
         }
         let a = &self.acceptors;
@@ -90,7 +145,7 @@ impl Hash for ReducedState {
                 a[i].hash(state);
             }
         }
-        self.learner.hash(state);
+        self.learner().hash(state);
     }
 }
 
@@ -112,7 +167,7 @@ pub enum ReducedAction {
 
 impl Observed for ReducedState {
     fn learner_of(&self, _cx: &Context) -> Option<&Learner> {
-        Some(&self.learner)
+        Some(self.learner())
     }
 
     fn honest_acceptor_stores<'a>(&'a self, cx: &'a Context) -> Vec<(&'a str, &'a MessageStore)> {
@@ -123,7 +178,7 @@ impl Observed for ReducedState {
     }
 
     fn all_stores(&self, _cx: &Context) -> Vec<&MessageStore> {
-        std::iter::once(self.learner.store())
+        std::iter::once(self.learner().store())
             .chain(self.acceptors.iter().map(|a| a.store()))
             .collect()
     }

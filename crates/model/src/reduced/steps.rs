@@ -70,19 +70,20 @@ impl ReducedModel {
         m.signer() != Some(self.ids[i])
     }
 
-    /// Records `m` as sent (once per id) and feeds it to the learner.
-    pub(super) fn send(&self, state: &mut ReducedState, m: Message) {
+    /// Records `m` as sent (once per id) and feeds it to the learner, or,
+    /// when `deferrable` (`m` is not a 2a) and R7 hashes the state without
+    /// the learner's store, defers feeding it (see "The learner is fed
+    /// lazily").
+    pub(super) fn send(&self, state: &mut ReducedState, m: Message, deferrable: bool) {
         if state.sent.contains_key(&m.id()) {
             return;
         }
         Arc::make_mut(&mut state.sent).insert(m.id(), m.clone());
-        let l = &state.learner;
-        if crate::model::holds(l, &m) {
-            return;
+        if deferrable && state.symmetry.is_some() {
+            state.defer(m);
+        } else {
+            state.feed(m);
         }
-        let mut next = (**l).clone();
-        let _ = next.receive(m);
-        state.learner = Arc::new(next);
     }
 
     /// Reduction R6: every block of deliveries to instance `i` (each message
@@ -286,7 +287,7 @@ impl ReducedModel {
                 by,
                 sent,
                 &new,
-                state.learner.store(),
+                state.learner().store(),
                 &self.verdicts,
             ));
         }
