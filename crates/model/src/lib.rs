@@ -145,10 +145,12 @@ pub struct PropertyResult {
     /// For Always: a violating path; for Sometimes: a witnessing path,
     /// rendered readably as numbered steps (see [`trace`]).
     pub discovery: Option<String>,
-    /// For an Always violation found by the reduced engine: the path as a
-    /// trace file that replays through the simulated cluster
-    /// ([`replay::replay`]); its `graph` is left `null` for the caller to
-    /// fill in with the graph file's JSON.
+    /// For an Always violation: the path as a trace file that replays
+    /// through the simulated cluster ([`replay::replay`]); its `graph` is
+    /// left `null` for the caller to fill in with the graph file's JSON.
+    /// `None` for the actor engine's paths with timers (real proposers,
+    /// acceptor clocks) or with the learner as a network actor
+    /// ([`trace::trace_file`]).
     pub trace_file: Option<replay::TraceFile>,
 }
 
@@ -272,15 +274,19 @@ pub fn check(config: ModelConfig, options: &CheckOptions) -> Outcome {
         }
         Engine::Actor => {
             let render = build(config.clone());
-            run(build(config), options, Engine::Actor, |p, _| {
-                (trace::render(&render, p), None)
+            run(build(config), options, Engine::Actor, |p, name| {
+                let file = properties::ALWAYS
+                    .contains(&name)
+                    .then(|| trace::trace_file(&render, p, serde_json::Value::Null, name))
+                    .flatten();
+                (trace::render(&render, p), file)
             })
         }
     }
 }
 
 /// Renders a discovery of the named property: the readable trace, and for
-/// the reduced engine's Always violations a trace file.
+/// an Always violation a trace file where the engine can write one.
 type Render<'a, M> = &'a dyn Fn(
     &Path<<M as Model>::State, <M as Model>::Action>,
     &'static str,

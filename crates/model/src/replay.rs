@@ -1,7 +1,9 @@
 //! Counterexamples a person can keep: a violation found by the reduced
 //! engine becomes a *trace file* (JSON: the graph, the Byzantine acceptors,
 //! the proposals, and each step: which messages an acceptor instance
-//! received and what it signed, or what an arbitrary acceptor forged), and
+//! received and what it signed, or what an arbitrary acceptor forged), as
+//! does one found by the actor engine (one message received per step, and
+//! crashes and recoveries: [`crate::trace::trace_file`]), and
 //! [`replay`] runs that schedule through the simulated cluster
 //! (`hetpaxos-sim`), with real Ed25519 signatures, checking at every step
 //! that the simulated acceptor signs exactly the messages the model's did,
@@ -54,6 +56,28 @@ pub enum TraceStep {
         /// Own messages it signed in this step (hex ids).
         signs: Vec<String>,
     },
+    /// (Actor engine.) Acceptor instance `to` receives the one message `id`
+    /// (a no-op when it holds it already, as a duplicate is in the model)
+    /// and then holds the messages `signs` signed by itself.
+    Receive {
+        /// The instance.
+        to: String,
+        /// The message id (hex).
+        id: String,
+        /// Own messages it signed in this step (hex ids).
+        signs: Vec<String>,
+    },
+    /// (Actor engine.) Safe acceptor instance `of` crashes: it loses what
+    /// its log had not synced, and takes no step until it recovers.
+    Crash {
+        /// The instance.
+        of: String,
+    },
+    /// (Actor engine.) Instance `of` recovers from its log.
+    Recover {
+        /// The instance.
+        of: String,
+    },
     /// Arbitrary acceptor `by` signs and sends a message over `refs`.
     Forge {
         /// The acceptor's name.
@@ -91,6 +115,16 @@ pub enum ReplayError {
         /// The expected id.
         id: String,
     },
+    /// A crashed instance could not recover from its log.
+    #[error("step {step}: {of} did not recover: {why}")]
+    Recovery {
+        /// Step number (from 1).
+        step: usize,
+        /// The instance.
+        of: String,
+        /// The recovery error.
+        why: String,
+    },
     /// The replayed run does not violate the property.
     #[error("the replay ran every step, but {property} holds in the simulation")]
     NotReproduced {
@@ -99,7 +133,7 @@ pub enum ReplayError {
     },
 }
 
-fn hex(id: &MessageId) -> String {
+pub(crate) fn hex(id: &MessageId) -> String {
     id.0.to_hex()
 }
 
@@ -115,7 +149,7 @@ fn parse_id(s: &str) -> Result<MessageId, ReplayError> {
         .ok_or_else(|| ReplayError::Invalid(format!("not a message id: {s:?}")))
 }
 
-fn names(graph: &LearnerGraph, set: AcceptorSet) -> Vec<String> {
+pub(crate) fn names(graph: &LearnerGraph, set: AcceptorSet) -> Vec<String> {
     set.iter()
         .map(|a| graph.acceptor_name(a).to_string())
         .collect()
@@ -198,6 +232,32 @@ impl Observed for SimView<'_> {
     }
 }
 
+/// Checks that the simulated instance in `slot` holds every message of
+/// `signs` (the model's instance signed them in step `step`).
+fn check_signed(
+    sim: &Sim,
+    slot: usize,
+    signs: &[String],
+    step: usize,
+    to: &str,
+) -> Result<(), ReplayError> {
+    for id in signs {
+        let want = parse_id(id)?;
+        let held = sim
+            .slots
+            .get(slot)
+            .is_some_and(|s| s.acceptor.store().contains(&want));
+        if !held {
+            return Err(ReplayError::Diverged {
+                step,
+                to: to.to_string(),
+                id: id.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Replays `file` through the simulated cluster (see the module
 /// documentation). `Ok` with the simulation's description of the violation.
 pub fn replay(file: &TraceFile) -> Result<String, ReplayError> {
@@ -278,20 +338,33 @@ pub fn replay(file: &TraceFile) -> Result<String, ReplayError> {
                         });
                     }
                 }
-                for id in signs {
-                    let want = parse_id(id)?;
-                    let held = sim
-                        .slots
-                        .get(slot)
-                        .is_some_and(|s| s.acceptor.store().contains(&want));
-                    if !held {
-                        return Err(ReplayError::Diverged {
-                            step: step_no,
-                            to: to.clone(),
-                            id: id.clone(),
-                        });
-                    }
+                check_signed(&sim, slot, signs, step_no, to)?;
+            }
+            TraceStep::Receive { to, id, signs } => {
+                let slot = slot_of(to)?;
+                let want = parse_id(id)?;
+                let up = sim.slots.get(slot).is_some_and(|s| s.up);
+                let held = sim
+                    .slots
+                    .get(slot)
+                    .is_some_and(|s| s.acceptor.store().contains(&want));
+                if !up || (!held && !sim.deliver(SimNode::Acceptor(slot), want)) {
+                    return Err(ReplayError::NotInFlight {
+                        step: step_no,
+                        to: to.clone(),
+                        id: id.clone(),
+                    });
                 }
+                check_signed(&sim, slot, signs, step_no, to)?;
+            }
+            TraceStep::Crash { of } => sim.crash(slot_of(of)?),
+            TraceStep::Recover { of } => {
+                sim.restart(slot_of(of)?)
+                    .map_err(|e| ReplayError::Recovery {
+                        step: step_no,
+                        of: of.clone(),
+                        why: e.to_string(),
+                    })?;
             }
             TraceStep::Forge { by, refs, id } => {
                 let a: AcceptorId = graph

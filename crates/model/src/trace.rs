@@ -1,8 +1,9 @@
 //! Readable counterexample traces: each step says who received what, who sent
 //! what (kind, ballot, value, learners it is a 2a for) and who decided what.
 
-use crate::model::{Context, HetModel, HetState};
+use crate::model::{Context, HetModel, HetState, LearnerDelivery, NodeState};
 use crate::properties::{self, Observed, learner, value_name};
+use crate::replay::{TraceFile, TraceStep, hex, names};
 use hetpaxos_messages::{Facts, Kind, Message, MessageId};
 use stateright::Model;
 use stateright::actor::ActorModelAction;
@@ -175,4 +176,71 @@ pub fn render_final<S: Observed>(cx: &Context, last: &S) -> String {
         }
     }
     out
+}
+
+/// The trace file ([`crate::replay`]) of a path of the actor engine that
+/// violates `property`; `graph` is the graph file's JSON. `None` when the
+/// path or the model uses what the simulated cluster does not model as the
+/// actor engine does: timers (the real proposers' and the modelled acceptor
+/// clocks are the model's own), or the learner as a network actor.
+pub fn trace_file(
+    model: &HetModel,
+    path: &stateright::Path<HetState, <HetModel as Model>::Action>,
+    graph: serde_json::Value,
+    property: &str,
+) -> Option<TraceFile> {
+    let cx = &model.cfg;
+    let config = &cx.config;
+    if config.real_proposers.is_some()
+        || config.acceptor_clock
+        || config.learner_delivery != LearnerDelivery::Instant
+    {
+        return None;
+    }
+    let name = |i: usize| cx.names.get(i).cloned().unwrap_or_default();
+    let acceptor = |s: &HetState, i: usize| match s.actor_states.get(i).map(|a| &**a) {
+        Some(NodeState::Acceptor(a)) => Some(a.clone()),
+        _ => None,
+    };
+    let mut steps = Vec::new();
+    for w in path.clone().into_vec().windows(2) {
+        let (prev, action, next) = (&w[0].0, &w[0].1, &w[1].0);
+        match action {
+            Some(ActorModelAction::Deliver { dst, msg, .. }) => {
+                let i = usize::from(*dst);
+                let (Some(before), Some(after)) = (acceptor(prev, i), acceptor(next, i)) else {
+                    continue;
+                };
+                let signs = after
+                    .store()
+                    .messages()
+                    .filter(|m| m.signer() == Some(after.id()) && !before.store().contains(&m.id()))
+                    .map(|m| hex(&m.id()))
+                    .collect();
+                steps.push(TraceStep::Receive {
+                    to: name(i),
+                    id: hex(&msg.id()),
+                    signs,
+                });
+            }
+            Some(ActorModelAction::Crash(id)) => steps.push(TraceStep::Crash {
+                of: name(usize::from(*id)),
+            }),
+            Some(ActorModelAction::Recover(id)) => steps.push(TraceStep::Recover {
+                of: name(usize::from(*id)),
+            }),
+            Some(_) => return None,
+            None => {}
+        }
+    }
+    let g = &config.graph;
+    Some(TraceFile {
+        graph,
+        twins: names(g, config.twins),
+        silent: names(g, config.silent),
+        arbitrary: names(g, config.arbitrary),
+        proposals: config.proposals,
+        property: property.to_string(),
+        steps,
+    })
 }

@@ -8,7 +8,7 @@
 use hetpaxos_model::graph_file::parse_graph;
 use hetpaxos_model::properties::{AGREEMENT, NEVER_CAUGHT};
 use hetpaxos_model::replay::{ReplayError, TraceFile, TraceStep, replay};
-use hetpaxos_model::{CheckOptions, ModelConfig, Strategy, check};
+use hetpaxos_model::{CheckOptions, Engine, ModelConfig, Strategy, check};
 use hetpaxos_quorums::LearnerGraph;
 use std::path::Path;
 use std::sync::Arc;
@@ -82,4 +82,83 @@ fn kept_counterexamples_still_replay() {
         }
     }
     assert!(replayed >= 1, "no trace file in {}", dir.display());
+}
+
+/// A violation the actor engine finds, with a safe acceptor that may crash,
+/// also becomes a trace file that replays in the simulation; a crash and
+/// recovery of a safe acceptor put in front of it (the same run, as far as
+/// the properties go) replay too, through the simulated acceptor's real log.
+/// The control: a message delivered to the crashed instance is refused.
+#[test]
+fn an_actor_engine_violation_replays_across_a_crash() {
+    let graph = Arc::new(LearnerGraph::from_description(&parse_graph(OWN_GRAPH).unwrap()).unwrap());
+    let mut config = ModelConfig::new(graph.clone());
+    config.twins.insert(graph.acceptor_by_name("B").unwrap());
+    config.crashes = 1;
+    let o = check(
+        config,
+        &CheckOptions {
+            strategy: Strategy::Bfs,
+            engine: Engine::Actor,
+            ..CheckOptions::default()
+        },
+    );
+    assert_eq!(o.engine, Engine::Actor);
+    let mut file = o
+        .property(AGREEMENT)
+        .and_then(|p| p.trace_file.clone())
+        .expect("B equivocating breaks agreement between x and y");
+    file.graph = serde_json::from_str(OWN_GRAPH).unwrap();
+    let file: TraceFile = serde_json::from_str(&serde_json::to_string(&file).unwrap()).unwrap();
+    assert!(
+        file.steps.iter().all(|s| matches!(
+            s,
+            TraceStep::Receive { .. } | TraceStep::Crash { .. } | TraceStep::Recover { .. }
+        )),
+        "{:?}",
+        file.steps
+    );
+    let reproduced = replay(&file).expect("the violation replays");
+    assert!(
+        reproduced.contains("chose different values"),
+        "{reproduced}"
+    );
+
+    // A safe acceptor that took part crashes after its first signed step
+    // and recovers at once: its log had synced what it signed, so the rest
+    // of the schedule replays unchanged.
+    let (k, who) = file
+        .steps
+        .iter()
+        .enumerate()
+        .find_map(|(k, s)| match s {
+            TraceStep::Receive { to, signs, .. } if !signs.is_empty() && !to.contains("twin") => {
+                Some((k, to.clone()))
+            }
+            _ => None,
+        })
+        .expect("a safe acceptor signs");
+    let mut crashed = file.clone();
+    crashed
+        .steps
+        .insert(k + 1, TraceStep::Crash { of: who.clone() });
+    crashed
+        .steps
+        .insert(k + 2, TraceStep::Recover { of: who.clone() });
+    let again = replay(&crashed).expect("replays across the crash");
+    assert!(again.contains("chose different values"), "{again}");
+
+    // Without the recovery, the next message for that instance is not
+    // delivered to it.
+    let next_for_it = crashed.steps[k + 3..]
+        .iter()
+        .position(|s| matches!(s, TraceStep::Receive { to, .. } if *to == who))
+        .expect("it receives again later");
+    let mut down = crashed.clone();
+    down.steps.remove(k + 2);
+    assert!(
+        matches!(replay(&down), Err(ReplayError::NotInFlight { step, .. }) if step == k + 3 + next_for_it),
+        "{:?}",
+        replay(&down)
+    );
 }

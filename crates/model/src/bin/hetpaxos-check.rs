@@ -122,10 +122,11 @@ struct Args {
     /// Uses the actor engine.
     #[arg(long)]
     acceptor_clock: bool,
-    /// Write each Always violation found by the reduced engine as a trace
-    /// file in this directory (`<property>.json`): it replays through the
-    /// simulated cluster with real signatures (`hetpaxos_model::replay`),
-    /// e.g. as a regression test in crates/model/tests/regressions/.
+    /// Write each Always violation found as a trace file in this directory
+    /// (`<property>.json`): it replays through the simulated cluster with
+    /// real signatures (`hetpaxos_model::replay`), e.g. as a regression test
+    /// in crates/model/tests/regressions/. The actor engine writes none for
+    /// runs with real proposers, acceptor clocks or a network learner.
     #[arg(long)]
     save_traces: Option<std::path::PathBuf>,
     /// Serve stateright's web explorer at this address instead of checking.
