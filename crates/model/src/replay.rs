@@ -42,6 +42,28 @@ pub struct TraceFile {
     pub steps: Vec<TraceStep>,
 }
 
+impl TraceFile {
+    /// The trace file of `steps` in a run of `config` that violates
+    /// `property`; `graph` is the graph file's JSON.
+    pub fn new(
+        config: &ModelConfig,
+        graph: serde_json::Value,
+        property: &str,
+        steps: Vec<TraceStep>,
+    ) -> Self {
+        let g = &config.graph;
+        Self {
+            graph,
+            twins: names(g, config.twins),
+            silent: names(g, config.silent),
+            arbitrary: names(g, config.arbitrary),
+            proposals: config.proposals,
+            property: property.to_string(),
+            steps,
+        }
+    }
+}
+
 /// One step of a trace file.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "snake_case")]
@@ -149,7 +171,7 @@ fn parse_id(s: &str) -> Result<MessageId, ReplayError> {
         .ok_or_else(|| ReplayError::Invalid(format!("not a message id: {s:?}")))
 }
 
-pub(crate) fn names(graph: &LearnerGraph, set: AcceptorSet) -> Vec<String> {
+fn names(graph: &LearnerGraph, set: AcceptorSet) -> Vec<String> {
     set.iter()
         .map(|a| graph.acceptor_name(a).to_string())
         .collect()
@@ -192,15 +214,7 @@ pub fn trace_file(
             None => {}
         }
     }
-    TraceFile {
-        graph,
-        twins: names(g, config.twins),
-        silent: names(g, config.silent),
-        arbitrary: names(g, config.arbitrary),
-        proposals: config.proposals,
-        property: property.to_string(),
-        steps,
-    }
+    TraceFile::new(config, graph, property, steps)
 }
 
 /// A simulated run, seen by the model's properties.

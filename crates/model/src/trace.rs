@@ -3,7 +3,7 @@
 
 use crate::model::{Context, HetModel, HetState, LearnerDelivery, NodeState};
 use crate::properties::{self, Observed, learner, value_name};
-use crate::replay::{TraceFile, TraceStep, hex, names};
+use crate::replay::{TraceFile, TraceStep, hex};
 use hetpaxos_messages::{Facts, Kind, Message, MessageId};
 use stateright::Model;
 use stateright::actor::ActorModelAction;
@@ -233,14 +233,5 @@ pub fn trace_file(
             None => {}
         }
     }
-    let g = &config.graph;
-    Some(TraceFile {
-        graph,
-        twins: names(g, config.twins),
-        silent: names(g, config.silent),
-        arbitrary: names(g, config.arbitrary),
-        proposals: config.proposals,
-        property: property.to_string(),
-        steps,
-    })
+    Some(TraceFile::new(config, graph, property, steps))
 }

@@ -15,25 +15,34 @@ use std::sync::Arc;
 
 const OWN_GRAPH: &str = include_str!("../graphs/outside_safe.json");
 
-#[test]
-fn a_found_violation_replays_in_the_simulation() {
+/// The trace file of the agreement violation `engine` finds (breadth
+/// first) on `outside_safe.json` with B a twin and up to `crashes` crashes,
+/// through JSON as a file on disk would be.
+fn found_trace(engine: Engine, crashes: usize) -> TraceFile {
     let graph = Arc::new(LearnerGraph::from_description(&parse_graph(OWN_GRAPH).unwrap()).unwrap());
     let mut config = ModelConfig::new(graph.clone());
     config.twins.insert(graph.acceptor_by_name("B").unwrap());
+    config.crashes = crashes;
     let o = check(
         config,
         &CheckOptions {
             strategy: Strategy::Bfs,
+            engine,
             ..CheckOptions::default()
         },
     );
+    assert_eq!(o.engine, engine);
     let mut file = o
         .property(AGREEMENT)
         .and_then(|p| p.trace_file.clone())
         .expect("B equivocating breaks agreement between x and y");
     file.graph = serde_json::from_str(OWN_GRAPH).unwrap();
-    // Through JSON, as a file on disk would be.
-    let file: TraceFile = serde_json::from_str(&serde_json::to_string(&file).unwrap()).unwrap();
+    serde_json::from_str(&serde_json::to_string(&file).unwrap()).unwrap()
+}
+
+#[test]
+fn a_found_violation_replays_in_the_simulation() {
+    let file = found_trace(Engine::Reduced, 0);
     let reproduced = replay(&file).expect("the violation replays");
     assert!(
         reproduced.contains("chose different values"),
@@ -91,25 +100,7 @@ fn kept_counterexamples_still_replay() {
 /// The control: a message delivered to the crashed instance is refused.
 #[test]
 fn an_actor_engine_violation_replays_across_a_crash() {
-    let graph = Arc::new(LearnerGraph::from_description(&parse_graph(OWN_GRAPH).unwrap()).unwrap());
-    let mut config = ModelConfig::new(graph.clone());
-    config.twins.insert(graph.acceptor_by_name("B").unwrap());
-    config.crashes = 1;
-    let o = check(
-        config,
-        &CheckOptions {
-            strategy: Strategy::Bfs,
-            engine: Engine::Actor,
-            ..CheckOptions::default()
-        },
-    );
-    assert_eq!(o.engine, Engine::Actor);
-    let mut file = o
-        .property(AGREEMENT)
-        .and_then(|p| p.trace_file.clone())
-        .expect("B equivocating breaks agreement between x and y");
-    file.graph = serde_json::from_str(OWN_GRAPH).unwrap();
-    let file: TraceFile = serde_json::from_str(&serde_json::to_string(&file).unwrap()).unwrap();
+    let file = found_trace(Engine::Actor, 1);
     assert!(
         file.steps.iter().all(|s| matches!(
             s,
