@@ -178,6 +178,14 @@ pub fn render_final<S: Observed>(cx: &Context, last: &S) -> String {
     out
 }
 
+/// Actor `i`'s acceptor state in `s`, if it is an acceptor instance.
+fn acceptor_of(s: &HetState, i: usize) -> Option<&hetpaxos_acceptor::Acceptor> {
+    match s.actor_states.get(i).map(|a| &**a) {
+        Some(NodeState::Acceptor(a)) => Some(a),
+        _ => None,
+    }
+}
+
 /// The trace file ([`crate::replay`]) of a path of the actor engine that
 /// violates `property`; `graph` is the graph file's JSON. `None` when the
 /// path or the model uses what the simulated cluster does not model as the
@@ -198,17 +206,14 @@ pub fn trace_file(
         return None;
     }
     let name = |i: usize| cx.names.get(i).cloned().unwrap_or_default();
-    let acceptor = |s: &HetState, i: usize| match s.actor_states.get(i).map(|a| &**a) {
-        Some(NodeState::Acceptor(a)) => Some(a.clone()),
-        _ => None,
-    };
     let mut steps = Vec::new();
     for w in path.clone().into_vec().windows(2) {
         let (prev, action, next) = (&w[0].0, &w[0].1, &w[1].0);
         match action {
             Some(ActorModelAction::Deliver { dst, msg, .. }) => {
                 let i = usize::from(*dst);
-                let (Some(before), Some(after)) = (acceptor(prev, i), acceptor(next, i)) else {
+                let (Some(before), Some(after)) = (acceptor_of(prev, i), acceptor_of(next, i))
+                else {
                     continue;
                 };
                 let signs = after
