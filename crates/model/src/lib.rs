@@ -25,6 +25,7 @@
 //! the mapping from definitions to properties is in `docs/model-checking.md`.
 #![forbid(unsafe_code)]
 
+pub mod chooser;
 pub mod coverage;
 pub mod forge;
 pub mod graph_file;
@@ -42,8 +43,10 @@ pub use model::{
 };
 pub use reduced::{ReducedModel, build_reduced};
 
-use stateright::{Checker, Expectation, HasDiscoveries, Model, Path, UniformChooser};
+use chooser::TakenChooser;
+use stateright::{Checker, Expectation, HasDiscoveries, Model, Path};
 use std::hash::Hash;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Which model to search.
@@ -258,7 +261,8 @@ pub fn check(config: ModelConfig, options: &CheckOptions) -> Outcome {
             let forge_hit = model.forge_bound_hit.clone();
             let signed_hit = model.signed_bound_hit.clone();
             let too_large = model.expansion_limit_hit.clone();
-            let mut outcome = run(model, options, Engine::Reduced, |p, name| {
+            let walker = build_reduced(model.cx.config.clone());
+            let mut outcome = run(model, walker, options, Engine::Reduced, |p, name| {
                 let always = properties::ALWAYS.contains(&name);
                 let file =
                     always.then(|| replay::trace_file(&render, p, serde_json::Value::Null, name));
@@ -274,7 +278,8 @@ pub fn check(config: ModelConfig, options: &CheckOptions) -> Outcome {
         }
         Engine::Actor => {
             let render = build(config.clone());
-            run(build(config), options, Engine::Actor, |p, name| {
+            let walker = build(config.clone());
+            run(build(config), walker, options, Engine::Actor, |p, name| {
                 let file = properties::ALWAYS
                     .contains(&name)
                     .then(|| trace::trace_file(&render, p, serde_json::Value::Null, name))
@@ -292,8 +297,11 @@ type Render<'a, M> = &'a dyn Fn(
     &'static str,
 ) -> (String, Option<replay::TraceFile>);
 
+/// Runs the search of `options` on `model`; `walker` is a second instance
+/// of it, for the random walks' chooser ([`chooser::TakenChooser`]).
 fn run<M>(
     model: M,
+    walker: M,
     options: &CheckOptions,
     engine: Engine,
     render: impl Fn(&Path<M::State, M::Action>, &'static str) -> (String, Option<replay::TraceFile>),
@@ -319,7 +327,7 @@ where
         Strategy::Dfs => finish(builder.spawn_dfs(), start, options, engine, r),
         Strategy::Bfs => finish(builder.spawn_bfs(), start, options, engine, r),
         Strategy::Simulation => finish(
-            builder.spawn_simulation(options.seed, UniformChooser),
+            builder.spawn_simulation(options.seed, TakenChooser::new(Arc::new(walker))),
             start,
             options,
             engine,

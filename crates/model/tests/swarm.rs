@@ -4,7 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use hetpaxos_model::coverage::Event;
-use hetpaxos_model::{CheckOptions, ModelConfig, Outcome, Strategy, check};
+use hetpaxos_model::properties::AGREEMENT;
+use hetpaxos_model::{
+    CheckOptions, Engine, LearnerDelivery, ModelConfig, Outcome, Strategy, check,
+};
 use hetpaxos_quorums::{AcceptorSet, examples};
 use std::sync::Arc;
 
@@ -55,4 +58,52 @@ fn walks_report_what_they_covered() {
     // An exhaustive search reports no sampled coverage.
     let (_, dfs) = walk("", "D", Strategy::Dfs, 4_000);
     assert!(dfs.coverage.is_none());
+}
+
+/// A random walk's counterexample is the walk that found it: its last state
+/// violates the property. (stateright's own chooser could record refused
+/// actions in a walk, whose rebuilt path then left the walk: on the actor
+/// engine, where a duplicate delivery is refused, the trace of seed 0 with
+/// clocks, real proposers and a network learner ended with one learner
+/// decided. See `hetpaxos_model::chooser`.)
+#[test]
+fn a_walks_counterexample_ends_in_the_violation() {
+    let graph = Arc::new(
+        hetpaxos_quorums::LearnerGraph::from_description(
+            &hetpaxos_model::graph_file::parse_graph(include_str!("../graphs/outside_safe.json"))
+                .unwrap(),
+        )
+        .unwrap(),
+    );
+    let mut checked = 0;
+    for (seed, engine) in [(0, Engine::Actor), (1, Engine::Actor), (0, Engine::Reduced)] {
+        let mut config = ModelConfig::new(graph.clone());
+        config.twins.insert(graph.acceptor_by_name("B").unwrap());
+        if engine == Engine::Actor {
+            config.real_proposers = Some(1);
+            config.acceptor_clock = true;
+            config.learner_delivery = LearnerDelivery::Network;
+        }
+        let o = check(
+            config,
+            &CheckOptions {
+                strategy: Strategy::Simulation,
+                engine,
+                seed,
+                threads: 1,
+                max_states: Some(2_000_000),
+                ..CheckOptions::default()
+            },
+        );
+        let trace = o
+            .property(AGREEMENT)
+            .and_then(|p| p.discovery.clone())
+            .expect("B's equivocation breaks agreement");
+        assert!(
+            trace.contains(&format!("violated {AGREEMENT}")),
+            "seed {seed}, {engine:?}: the trace does not end in the violation:\n{trace}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
 }
