@@ -1,7 +1,7 @@
 //! Readable counterexample traces: each step says who received what, who sent
 //! what (kind, ballot, value, learners it is a 2a for) and who decided what.
 
-use crate::model::{Context, HetModel, HetState, LearnerDelivery, NodeState};
+use crate::model::{Context, HetModel, HetState, NodeState};
 use crate::properties::{self, Observed, learner, value_name};
 use crate::replay::{TraceFile, TraceStep, hex};
 use hetpaxos_messages::{Facts, Kind, Message, MessageId};
@@ -178,19 +178,38 @@ pub fn render_final<S: Observed>(cx: &Context, last: &S) -> String {
     out
 }
 
-/// Actor `i`'s acceptor state in `s`, if it is an acceptor instance.
-fn acceptor_of(s: &HetState, i: usize) -> Option<&hetpaxos_acceptor::Acceptor> {
-    match s.actor_states.get(i).map(|a| &**a) {
-        Some(NodeState::Acceptor(a)) => Some(a),
-        _ => None,
-    }
+/// The messages signed by acceptor instance `after` that `before` did not
+/// hold (what one step made it sign), as hex ids.
+fn own_new(
+    before: &hetpaxos_acceptor::Acceptor,
+    after: &hetpaxos_acceptor::Acceptor,
+) -> Vec<String> {
+    after
+        .store()
+        .messages()
+        .filter(|m| m.signer() == Some(after.id()) && !before.store().contains(&m.id()))
+        .map(|m| hex(&m.id()))
+        .collect()
+}
+
+/// The messages actor `i` put on the network in the step from `prev` to
+/// `next`, as hex ids.
+fn sent_new(prev: &HetState, next: &HetState, i: usize) -> Vec<String> {
+    let before = sent_by(prev, i);
+    sent_by(next, i)
+        .into_iter()
+        .filter(|(id, _)| !before.iter().any(|(b, _)| b == id))
+        .map(|(id, _)| hex(&id))
+        .collect()
 }
 
 /// The trace file ([`crate::replay`]) of a path of the actor engine that
-/// violates `property`; `graph` is the graph file's JSON. `None` when the
-/// path or the model uses what the simulated cluster does not model as the
-/// actor engine does: timers (the real proposers' and the modelled acceptor
-/// clocks are the model's own), or the learner as a network actor.
+/// violates `property`; `graph` is the graph file's JSON. Every step of the
+/// actor engine has a trace step: a message received (by an acceptor
+/// instance, a real proposer or the network learner), a timer (a real
+/// proposer's, or an acceptor clock's tick), a crash or a recovery. `None`
+/// only for an action the model never takes (a dropped message: the
+/// network is loss-free).
 pub fn trace_file(
     model: &HetModel,
     path: &stateright::Path<HetState, <HetModel as Model>::Action>,
@@ -198,34 +217,50 @@ pub fn trace_file(
     property: &str,
 ) -> Option<TraceFile> {
     let cx = &model.cfg;
-    let config = &cx.config;
-    if config.real_proposers.is_some()
-        || config.acceptor_clock
-        || config.learner_delivery != LearnerDelivery::Instant
-    {
-        return None;
-    }
     let name = |i: usize| cx.names.get(i).cloned().unwrap_or_default();
     let mut steps = Vec::new();
     for w in path.clone().into_vec().windows(2) {
         let (prev, action, next) = (&w[0].0, &w[0].1, &w[1].0);
+        let states = |i: usize| {
+            let (a, b) = (prev.actor_states.get(i), next.actor_states.get(i));
+            (a.map(|a| &**a), b.map(|b| &**b))
+        };
         match action {
             Some(ActorModelAction::Deliver { dst, msg, .. }) => {
                 let i = usize::from(*dst);
-                let (Some(before), Some(after)) = (acceptor_of(prev, i), acceptor_of(next, i))
-                else {
-                    continue;
-                };
-                let signs = after
-                    .store()
-                    .messages()
-                    .filter(|m| m.signer() == Some(after.id()) && !before.store().contains(&m.id()))
-                    .map(|m| hex(&m.id()))
-                    .collect();
-                steps.push(TraceStep::Receive {
-                    to: name(i),
-                    id: hex(&msg.id()),
-                    signs,
+                let id = hex(&msg.id());
+                steps.push(match states(i) {
+                    (Some(NodeState::Acceptor(a)), Some(NodeState::Acceptor(b))) => {
+                        TraceStep::Receive {
+                            to: name(i),
+                            id,
+                            signs: own_new(a, b),
+                        }
+                    }
+                    (Some(NodeState::RealProposer(_)), _) => TraceStep::ProposerReceive {
+                        proposer: i + 1,
+                        id,
+                        signs: sent_new(prev, next, i),
+                    },
+                    (Some(NodeState::Learner(_)), _) => TraceStep::LearnerReceive { id },
+                    // A fixed proposer ignores what it receives.
+                    _ => continue,
+                });
+            }
+            Some(ActorModelAction::Timeout(id, ())) => {
+                let i = usize::from(*id);
+                steps.push(match states(i) {
+                    (Some(NodeState::Acceptor(a)), Some(NodeState::Acceptor(b))) => {
+                        TraceStep::Tick {
+                            of: name(i),
+                            signs: own_new(a, b),
+                        }
+                    }
+                    (Some(NodeState::RealProposer(_)), _) => TraceStep::Timer {
+                        proposer: i + 1,
+                        signs: sent_new(prev, next, i),
+                    },
+                    _ => return None,
                 });
             }
             Some(ActorModelAction::Crash(id)) => steps.push(TraceStep::Crash {
@@ -238,5 +273,5 @@ pub fn trace_file(
             None => {}
         }
     }
-    Some(TraceFile::new(config, graph, property, steps))
+    Some(TraceFile::new(&cx.config, graph, property, steps))
 }

@@ -5,7 +5,9 @@
 //! property; and the trace files kept in `tests/regressions/` keep doing so.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use hetpaxos_messages::{AbstractProposalSigner, Message, ProposerId};
 use hetpaxos_model::graph_file::parse_graph;
+use hetpaxos_model::model::{LearnerDelivery, model_clock, proposal_value};
 use hetpaxos_model::properties::{AGREEMENT, NEVER_CAUGHT};
 use hetpaxos_model::replay::{ReplayError, TraceFile, TraceStep, replay};
 use hetpaxos_model::{CheckOptions, Engine, ModelConfig, Strategy, check};
@@ -152,4 +154,133 @@ fn an_actor_engine_violation_replays_across_a_crash() {
         "{:?}",
         replay(&down)
     );
+}
+
+/// The trace file of the agreement violation a random walk of the actor
+/// engine finds on `outside_safe.json` with B a twin and `set` applied to
+/// the configuration (one thread, fixed seed: the same walk every run).
+fn walked_trace(set: impl Fn(&mut ModelConfig)) -> TraceFile {
+    let graph = Arc::new(LearnerGraph::from_description(&parse_graph(OWN_GRAPH).unwrap()).unwrap());
+    let mut config = ModelConfig::new(graph.clone());
+    config.twins.insert(graph.acceptor_by_name("B").unwrap());
+    set(&mut config);
+    let o = check(
+        config,
+        &CheckOptions {
+            strategy: Strategy::Simulation,
+            engine: Engine::Actor,
+            threads: 1,
+            seed: 0,
+            max_states: Some(2_000_000),
+            ..CheckOptions::default()
+        },
+    );
+    let mut file = o
+        .property(AGREEMENT)
+        .and_then(|p| p.trace_file.clone())
+        .expect("a random walk finds B's equivocation breaking agreement");
+    file.graph = serde_json::from_str(OWN_GRAPH).unwrap();
+    serde_json::from_str(&serde_json::to_string(&file).unwrap()).unwrap()
+}
+
+fn replays_to_disagreement(file: &TraceFile) {
+    let reproduced = replay(file).unwrap_or_else(|e| panic!("{e}: {:?}", file.steps));
+    assert!(
+        reproduced.contains("chose different values"),
+        "{reproduced}"
+    );
+}
+
+/// With the learner as a network actor, each delivery to it is a step of
+/// the trace; without them the simulated learner decides nothing, so the
+/// violation is not reproduced (the control).
+#[test]
+fn a_violation_with_a_network_learner_replays() {
+    let file = walked_trace(|c| c.learner_delivery = LearnerDelivery::Network);
+    assert!(file.network_learner);
+    replays_to_disagreement(&file);
+    let mut deaf = file.clone();
+    deaf.steps
+        .retain(|s| !matches!(s, TraceStep::LearnerReceive { .. }));
+    assert!(deaf.steps.len() < file.steps.len());
+    assert!(matches!(
+        replay(&deaf),
+        Err(ReplayError::NotReproduced { .. })
+    ));
+}
+
+/// With modelled clocks every 1a is held until the acceptor's clock
+/// reaches its ballot, so the trace has ticks, and the simulated acceptors
+/// (clocks at 0 too) sign only after them: without the ticks the replay
+/// diverges (the control).
+#[test]
+fn a_violation_with_acceptor_clocks_replays() {
+    let file = walked_trace(|c| c.acceptor_clock = true);
+    assert!(file.acceptor_clock);
+    replays_to_disagreement(&file);
+    let mut frozen = file.clone();
+    frozen
+        .steps
+        .retain(|s| !matches!(s, TraceStep::Tick { .. }));
+    assert!(frozen.steps.len() < file.steps.len());
+    assert!(replay(&frozen).is_err());
+}
+
+/// With the real proposers, the simulated proposers start and fire their
+/// timers with the model's clock readings, so they broadcast the model's
+/// 1as. A timer that sends a 1a is checked: the walk's first one, or else
+/// one appended that names the 1a the model's P1 sends at its second
+/// attempt (ballot 3 of 2 proposers). Claiming it sends nothing diverges
+/// at that step (the control).
+#[test]
+fn a_violation_with_real_proposers_replays() {
+    let file = walked_trace(|c| c.real_proposers = Some(2));
+    assert_eq!(file.real_proposers, Some(2));
+    replays_to_disagreement(&file);
+
+    let sends = |s: &TraceStep| matches!(s, TraceStep::Timer { signs, .. } if !signs.is_empty());
+    let mut retry = file.clone();
+    let k = match file.steps.iter().position(sends) {
+        Some(k) => k,
+        None => {
+            let second = Message::signed_proposal(
+                model_clock(0, 2, 1),
+                proposal_value(0).into_bytes(),
+                &AbstractProposalSigner(ProposerId(0)),
+            );
+            retry.steps.push(TraceStep::Timer {
+                proposer: 1,
+                signs: vec![second.id().0.to_hex()],
+            });
+            replays_to_disagreement(&retry);
+            retry.steps.len() - 1
+        }
+    };
+    let TraceStep::Timer { signs, .. } = &mut retry.steps[k] else {
+        unreachable!("step {k} is a timer");
+    };
+    signs.clear();
+    assert!(
+        matches!(replay(&retry), Err(ReplayError::Diverged { step, .. }) if step == k + 1),
+        "{:?}",
+        replay(&retry)
+    );
+}
+
+/// All three at once, with one attempt per proposer (its timer then does
+/// nothing, in the model and in the replay alike).
+#[test]
+fn a_violation_with_proposers_clocks_and_network_learner_replays() {
+    let file = walked_trace(|c| {
+        c.real_proposers = Some(1);
+        c.acceptor_clock = true;
+        c.learner_delivery = LearnerDelivery::Network;
+    });
+    for kind in ["tick", "learner_receive", "proposer_receive"] {
+        assert!(
+            serde_json::to_string(&file).unwrap().contains(kind),
+            "no {kind} step"
+        );
+    }
+    replays_to_disagreement(&file);
 }

@@ -166,6 +166,10 @@ pub struct Sim {
     pub conflicts: Vec<(Decision, Decision)>,
     /// Messages delivered so far.
     pub delivered: u64,
+    /// Each proposer's 1as, in the order it broadcast them.
+    pub proposer_sent: Vec<Vec<Message>>,
+    /// The clock of a new or restarted acceptor slot.
+    acceptor_start: u64,
 }
 
 /// The deterministic test key of acceptor `i`.
@@ -187,9 +191,26 @@ pub fn test_proposer_key(i: usize) -> SigningKey {
 /// How many proposers the simulated cluster configures (and may add).
 pub const MAX_PROPOSERS: usize = 16;
 
+/// The clock of [`Sim::new`]'s acceptors: far ahead of every proposer's
+/// timestamp, so no 1a is ever held as one from the future.
+pub const FAR_AHEAD: u64 = u64::MAX / 2;
+
 impl Sim {
-    /// One slot per acceptor of `graph`, with real Ed25519 keys, and one learner.
+    /// One slot per acceptor of `graph`, with real Ed25519 keys, and one
+    /// learner; acceptor clocks read [`FAR_AHEAD`].
     pub fn new(graph: Arc<LearnerGraph>, order: Order, seed: u64) -> Self {
+        Self::with_acceptor_clock(graph, order, seed, FAR_AHEAD)
+    }
+
+    /// [`Sim::new`] with every acceptor's clock at `start` (also after a
+    /// restart): 1as with a later timestamp are held until [`Sim::tick`]
+    /// brings the clock to it.
+    pub fn with_acceptor_clock(
+        graph: Arc<LearnerGraph>,
+        order: Order,
+        seed: u64,
+        start: u64,
+    ) -> Self {
         let n = graph.num_acceptors();
         let context = ClusterContext(Hash32::of(&[b"hetpaxos-sim"]));
         let keys: Vec<SigningKey> = (0..n).map(test_key).collect();
@@ -221,6 +242,8 @@ impl Sim {
             caught: Vec::new(),
             conflicts: Vec::new(),
             delivered: 0,
+            proposer_sent: Vec::new(),
+            acceptor_start: start,
         };
         for a in sim.graph.clone().acceptor_ids() {
             sim.add_slot(a);
@@ -239,8 +262,9 @@ impl Sim {
             self.verifier.clone(),
             AcceptorLimits::default(),
         );
-        // Clocks are far ahead of the proposers' timestamps, so 1as are not held.
-        let _ = acc.handle(AInput::Tick { now: u64::MAX / 2 });
+        let _ = acc.handle(AInput::Tick {
+            now: self.acceptor_start,
+        });
         self.slots.push(Slot {
             acceptor: acc,
             up: true,
@@ -274,6 +298,7 @@ impl Sim {
             config,
         ));
         self.timers.push(None);
+        self.proposer_sent.push(Vec::new());
         self.proposers.len() - 1
     }
 
@@ -309,12 +334,13 @@ impl Sim {
             AcceptorLimits::default(),
             self.slots[slot].log.records.clone(),
         )?;
+        let start = self.acceptor_start;
         let s = &mut self.slots[slot];
         s.acceptor = acceptor;
         s.up = true;
         let (out, _) = s.drive(|a, io| {
             driver::apply(effects, io)?;
-            driver::step(a, AInput::Tick { now: u64::MAX / 2 }, io).map(|_| ())
+            driver::step(a, AInput::Tick { now: start }, io).map(|_| ())
         });
         for m in out {
             self.broadcast(Some(Node::Acceptor(slot)), &m, 1);
@@ -355,6 +381,42 @@ impl Sim {
             random,
         };
         self.proposer_input(p, input, 0);
+    }
+
+    /// Starts proposer `p` with the clock reading `now` and the random
+    /// number `random` (for replaying a chosen schedule; [`Sim::start`]
+    /// takes both from the simulation).
+    pub fn start_at(&mut self, p: usize, now: u64, random: u64) {
+        self.proposer_input(p, PInput::Start { now, random }, 0);
+    }
+
+    /// Fires proposer `p`'s timer with the clock reading `now` and the
+    /// random number `random` (for replaying a chosen schedule;
+    /// [`Sim::run`] fires the earliest timer itself).
+    pub fn fire_timer_at(&mut self, p: usize, now: u64, random: u64) {
+        if let Some(t) = self.timers.get_mut(p) {
+            *t = None;
+        }
+        self.proposer_input(p, PInput::Timer { now, random }, 0);
+    }
+
+    /// Advances the clock of the acceptor in `slot` by one unit: the 1as it
+    /// held that are now due are taken in, and what it sends is broadcast.
+    /// `false` when the slot is down (or there is no such slot).
+    pub fn tick(&mut self, slot: usize) -> bool {
+        let Some(s) = self.slots.get_mut(slot).filter(|s| s.up) else {
+            return false;
+        };
+        let now = s.acceptor.now().saturating_add(1);
+        let (out, rejections) =
+            s.drive(|a, io| driver::step(a, AInput::Tick { now }, io).map(|_| ()));
+        for reason in rejections {
+            self.rejections.push((Node::Acceptor(slot), reason));
+        }
+        for m in out {
+            self.broadcast(Some(Node::Acceptor(slot)), &m, 1);
+        }
+        true
     }
 
     /// Sends `message` from outside to node `to`, arriving after one hop.
@@ -418,6 +480,9 @@ impl Sim {
                 PEffect::Broadcast(m) => {
                     for i in 0..self.slots.len() {
                         self.send(Node::Acceptor(i), m.clone(), hops + 1);
+                    }
+                    if let Some(sent) = self.proposer_sent.get_mut(p) {
+                        sent.push(m);
                     }
                 }
                 PEffect::SetTimer { at } => self.timers[p] = Some(at),
@@ -576,6 +641,7 @@ pub fn honest_history(graph: Arc<LearnerGraph>, ballots: usize) -> Vec<Message> 
         // Retire the proposer: its observer need not see later ballots.
         sim.proposers.clear();
         sim.timers.clear();
+        sim.proposer_sent.clear();
     }
     sim.slots[0].acceptor.store().messages().cloned().collect()
 }

@@ -260,8 +260,17 @@ pub(crate) fn holds(l: &Learner, m: &Message) -> bool {
 /// so ballots are distinct and each proposer's grow. When timers fire is
 /// explored by the checker (each firing is an action); the readings only
 /// fix the order of ballots, which is what the protocol reads of time.
-fn model_clock(index: u64, of: u64, attempt: u32) -> u64 {
+pub fn model_clock(index: u64, of: u64, attempt: u32) -> u64 {
     1 + index + of * u64::from(attempt)
+}
+
+/// The configuration of the real proposers in the model (and in a replay
+/// of its traces): the defaults, stopping once every learner has decided.
+pub fn model_proposer_config() -> ProposerConfig {
+    ProposerConfig {
+        stop: StopRule::AllDecided,
+        ..ProposerConfig::default()
+    }
 }
 
 /// Carries out a proposer's effects: 1as to every acceptor instance (and a

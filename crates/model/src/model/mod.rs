@@ -29,7 +29,7 @@ mod config;
 mod durable;
 
 pub(crate) use actor::holds;
-pub use actor::{Node, NodeState};
+pub use actor::{Node, NodeState, model_clock, model_proposer_config};
 use actor::{only_safe_acceptors_crash, record_out};
 pub use config::{
     DEFAULT_MAX_FORGED, DEFAULT_MAX_SIGNED, LearnerDelivery, ModelConfig, Mutant, Reductions,
@@ -171,10 +171,7 @@ pub fn build(config: ModelConfig) -> HetModel {
                     verifier.clone(),
                     Arc::new(AbstractProposalSigner(ProposerId(i as u32))),
                     proposal_value(i).into_bytes(),
-                    ProposerConfig {
-                        stop: StopRule::AllDecided,
-                        ..ProposerConfig::default()
-                    },
+                    model_proposer_config(),
                 )),
                 index: i as u64,
                 of: n_prop as u64,

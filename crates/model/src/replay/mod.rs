@@ -13,209 +13,20 @@
 //! or ballot), never of the signature, so the ids in a trace file are the
 //! ids in the simulation.
 
-use hetpaxos_messages::{Hash32, Message, MessageId, MessageStore, Unsigned};
+use hetpaxos_messages::{Message, MessageId, MessageStore, Unsigned};
 use hetpaxos_quorums::{AcceptorId, AcceptorSet, LearnerGraph};
-use hetpaxos_sim::{Node as SimNode, Order, Sim};
-use serde::{Deserialize, Serialize};
+use hetpaxos_sim::{FAR_AHEAD, Node as SimNode, Order, Sim};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::model::{Context, ModelConfig, proposal_value};
+use crate::model::{Context, ModelConfig, model_clock, model_proposer_config, proposal_value};
 use crate::properties::{self, Observed};
-use crate::reduced::{ReducedAction, ReducedModel, ReducedState};
 
-/// A counterexample as a file.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct TraceFile {
-    /// The learner graph, as in a graph file.
-    pub graph: serde_json::Value,
-    /// Twin (equivocating) acceptors, by name.
-    pub twins: Vec<String>,
-    /// Silent acceptors, by name.
-    pub silent: Vec<String>,
-    /// Arbitrary acceptors, by name.
-    pub arbitrary: Vec<String>,
-    /// Number of proposals (proposal `i`: ballot `i + 1`, value `v{i+1}`).
-    pub proposals: usize,
-    /// The Always property violated at the end.
-    pub property: String,
-    /// The schedule.
-    pub steps: Vec<TraceStep>,
-}
+mod file;
 
-impl TraceFile {
-    /// The trace file of `steps` in a run of `config` that violates
-    /// `property`; `graph` is the graph file's JSON.
-    pub fn new(
-        config: &ModelConfig,
-        graph: serde_json::Value,
-        property: &str,
-        steps: Vec<TraceStep>,
-    ) -> Self {
-        let g = &config.graph;
-        Self {
-            graph,
-            twins: names(g, config.twins),
-            silent: names(g, config.silent),
-            arbitrary: names(g, config.arbitrary),
-            proposals: config.proposals,
-            property: property.to_string(),
-            steps,
-        }
-    }
-}
-
-/// One step of a trace file.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "snake_case")]
-pub enum TraceStep {
-    /// Acceptor instance `to` (its name, e.g. `D/twin2`) receives `ids` in
-    /// order and then holds the messages `signs` signed by itself.
-    Deliver {
-        /// The instance.
-        to: String,
-        /// Message ids (hex), in delivery order.
-        ids: Vec<String>,
-        /// Own messages it signed in this step (hex ids).
-        signs: Vec<String>,
-    },
-    /// (Actor engine.) Acceptor instance `to` receives the one message `id`
-    /// (a no-op when it holds it already, as a duplicate is in the model)
-    /// and then holds the messages `signs` signed by itself.
-    Receive {
-        /// The instance.
-        to: String,
-        /// The message id (hex).
-        id: String,
-        /// Own messages it signed in this step (hex ids).
-        signs: Vec<String>,
-    },
-    /// (Actor engine.) Safe acceptor instance `of` crashes: it loses what
-    /// its log had not synced, and takes no step until it recovers.
-    Crash {
-        /// The instance.
-        of: String,
-    },
-    /// (Actor engine.) Instance `of` recovers from its log.
-    Recover {
-        /// The instance.
-        of: String,
-    },
-    /// Arbitrary acceptor `by` signs and sends a message over `refs`.
-    Forge {
-        /// The acceptor's name.
-        by: String,
-        /// Reference ids (hex).
-        refs: Vec<String>,
-        /// The message's id (hex).
-        id: String,
-    },
-}
-
-/// Why a trace file did not replay.
-#[derive(Debug, thiserror::Error)]
-pub enum ReplayError {
-    /// The file's graph or names are not usable.
-    #[error("trace file: {0}")]
-    Invalid(String),
-    /// A message the trace delivers was not in flight to that instance.
-    #[error("step {step}: {id} is not in flight to {to}")]
-    NotInFlight {
-        /// Step number (from 1).
-        step: usize,
-        /// The instance.
-        to: String,
-        /// The message id.
-        id: String,
-    },
-    /// The simulated acceptor did not sign what the model's did.
-    #[error("step {step}: {to} in the simulation did not sign {id}")]
-    Diverged {
-        /// Step number (from 1).
-        step: usize,
-        /// The instance.
-        to: String,
-        /// The expected id.
-        id: String,
-    },
-    /// A crashed instance could not recover from its log.
-    #[error("step {step}: {of} did not recover: {why}")]
-    Recovery {
-        /// Step number (from 1).
-        step: usize,
-        /// The instance.
-        of: String,
-        /// The recovery error.
-        why: String,
-    },
-    /// The replayed run does not violate the property.
-    #[error("the replay ran every step, but {property} holds in the simulation")]
-    NotReproduced {
-        /// The property.
-        property: String,
-    },
-}
-
-pub(crate) fn hex(id: &MessageId) -> String {
-    id.0.to_hex()
-}
-
-fn parse_id(s: &str) -> Result<MessageId, ReplayError> {
-    let bytes: Result<Vec<u8>, _> = (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2).unwrap_or("zz"), 16))
-        .collect();
-    bytes
-        .ok()
-        .and_then(|b| Hash32::from_slice(&b))
-        .map(MessageId)
-        .ok_or_else(|| ReplayError::Invalid(format!("not a message id: {s:?}")))
-}
-
-fn names(graph: &LearnerGraph, set: AcceptorSet) -> Vec<String> {
-    set.iter()
-        .map(|a| graph.acceptor_name(a).to_string())
-        .collect()
-}
-
-/// The trace file of a path of `model` that violates `property`; `graph` is
-/// the graph file's JSON.
-pub fn trace_file(
-    model: &ReducedModel,
-    path: &stateright::Path<ReducedState, ReducedAction>,
-    graph: serde_json::Value,
-    property: &str,
-) -> TraceFile {
-    let config = &model.cx.config;
-    let g = &config.graph;
-    let mut steps = Vec::new();
-    for w in path.clone().into_vec().windows(2) {
-        let (prev, action, next) = (&w[0].0, &w[0].1, &w[1].0);
-        match action {
-            Some(ReducedAction::Deliver { to, ids }) => {
-                let me = model.ids.get(*to).copied();
-                let ids = model.delivered_in_block(prev, *to, ids);
-                let signs = next
-                    .sent
-                    .iter()
-                    .filter(|(id, m)| !prev.sent.contains_key(id) && m.signer() == me)
-                    .map(|(id, _)| hex(id))
-                    .collect();
-                steps.push(TraceStep::Deliver {
-                    to: model.cx.names.get(*to).cloned().unwrap_or_default(),
-                    ids: ids.iter().map(hex).collect(),
-                    signs,
-                });
-            }
-            Some(ReducedAction::Forge(f)) => steps.push(TraceStep::Forge {
-                by: g.acceptor_name(f.by).to_string(),
-                refs: f.refs.iter().map(hex).collect(),
-                id: hex(&f.id),
-            }),
-            None => {}
-        }
-    }
-    TraceFile::new(config, graph, property, steps)
-}
+pub(crate) use file::hex;
+use file::parse_id;
+pub use file::{ReplayError, TraceFile, TraceStep, trace_file};
 
 /// A simulated run, seen by the model's properties.
 struct SimView<'a> {
@@ -272,6 +83,50 @@ fn check_signed(
     Ok(())
 }
 
+/// Checks that proposer `p` broadcast exactly the 1as `signs` since it had
+/// sent `before`, and gives each of them to the other proposers and the
+/// learner, as the model's proposers send them (the simulated proposers
+/// send their 1as to the acceptors only).
+fn proposer_sent(
+    sim: &mut Sim,
+    p: usize,
+    before: usize,
+    signs: &[String],
+    step: usize,
+) -> Result<(), ReplayError> {
+    let new: Vec<Message> = sim
+        .proposer_sent
+        .get(p)
+        .and_then(|s| s.get(before..))
+        .unwrap_or_default()
+        .to_vec();
+    let got: BTreeSet<MessageId> = new.iter().map(Message::id).collect();
+    let want = signs
+        .iter()
+        .map(|s| parse_id(s))
+        .collect::<Result<BTreeSet<_>, _>>()?;
+    if let Some(id) = want.symmetric_difference(&got).next() {
+        return Err(ReplayError::Diverged {
+            step,
+            to: format!("P{}", p + 1),
+            id: hex(id),
+        });
+    }
+    for m in new {
+        for q in (0..sim.proposers.len()).filter(|&q| q != p) {
+            sim.inject(SimNode::Proposer(q), m.clone());
+        }
+        sim.inject(SimNode::Learner, m);
+    }
+    Ok(())
+}
+
+/// Delivers `id` to `to` unless it holds it already (`held`); `false` when
+/// it has to be delivered and is not in flight.
+fn receive(sim: &mut Sim, to: SimNode, id: MessageId, held: bool) -> bool {
+    held || sim.deliver(to, id)
+}
+
 /// Replays `file` through the simulated cluster (see the module
 /// documentation). `Ok` with the simulation's description of the violation.
 pub fn replay(file: &TraceFile) -> Result<String, ReplayError> {
@@ -299,9 +154,18 @@ pub fn replay(file: &TraceFile) -> Result<String, ReplayError> {
     if !(1..=64).contains(&file.proposals) {
         return Err(ReplayError::Invalid("proposals must be 1 to 64".into()));
     }
+    if file.real_proposers.is_some() && file.proposals > hetpaxos_sim::MAX_PROPOSERS {
+        return Err(ReplayError::Invalid(format!(
+            "at most {} real proposers",
+            hetpaxos_sim::MAX_PROPOSERS
+        )));
+    }
+    // The reduced model gives the instances, their names and the
+    // properties' context (the same for both engines).
     let model = crate::reduced::build_reduced(config.clone());
 
-    let mut sim = Sim::new(graph.clone(), Order::Rounds, 0);
+    let clock = if file.acceptor_clock { 0 } else { FAR_AHEAD };
+    let mut sim = Sim::with_acceptor_clock(graph.clone(), Order::Rounds, 0, clock);
     // Model instance i runs in simulation slot slots[i]: an acceptor's
     // first instance in its own slot, a second twin in an added one.
     let mut slots = Vec::new();
@@ -326,30 +190,55 @@ pub fn replay(file: &TraceFile) -> Result<String, ReplayError> {
             .and_then(|i| slots.get(i).copied())
             .ok_or_else(|| ReplayError::Invalid(format!("unknown instance {name:?}")))
     };
-    for i in 0..file.proposals {
-        let p = Message::signed_proposal(
-            i as u64 + 1,
-            proposal_value(i).into_bytes(),
-            &sim.proposal_signer(i),
-        );
-        for &s in &slots {
-            sim.inject(SimNode::Acceptor(s), p.clone());
+    let n = file.proposals;
+    let proposer_of = |number: usize| -> Result<usize, ReplayError> {
+        (file.real_proposers.is_some() && (1..=n).contains(&number))
+            .then(|| number - 1)
+            .ok_or_else(|| ReplayError::Invalid(format!("no real proposer P{number}")))
+    };
+    match file.real_proposers {
+        None => {
+            for i in 0..n {
+                let p = Message::signed_proposal(
+                    i as u64 + 1,
+                    proposal_value(i).into_bytes(),
+                    &sim.proposal_signer(i),
+                );
+                for &s in &slots {
+                    sim.inject(SimNode::Acceptor(s), p.clone());
+                }
+                sim.inject(SimNode::Learner, p);
+            }
         }
-        sim.inject(SimNode::Learner, p);
+        Some(_) => {
+            for i in 0..n {
+                sim.add_proposer(proposal_value(i).as_bytes(), model_proposer_config());
+            }
+            for p in 0..n {
+                sim.start_at(p, model_clock(p as u64, n as u64, 0), 0);
+                let all: Vec<String> = sim.proposer_sent[p].iter().map(|m| hex(&m.id())).collect();
+                proposer_sent(&mut sim, p, 0, &all, 0)?;
+            }
+        }
     }
-    sim.deliver_all_to(SimNode::Learner);
+    // The model's instant learner is handed every message once sent.
+    let instant = !file.network_learner;
+    if instant {
+        sim.deliver_all_to(SimNode::Learner);
+    }
     for (k, step) in file.steps.iter().enumerate() {
         let step_no = k + 1;
+        let not_in_flight = |to: &str, id: &str| ReplayError::NotInFlight {
+            step: step_no,
+            to: to.to_string(),
+            id: id.to_string(),
+        };
         match step {
             TraceStep::Deliver { to, ids, signs } => {
                 let slot = slot_of(to)?;
                 for id in ids {
                     if !sim.deliver(SimNode::Acceptor(slot), parse_id(id)?) {
-                        return Err(ReplayError::NotInFlight {
-                            step: step_no,
-                            to: to.clone(),
-                            id: id.clone(),
-                        });
+                        return Err(not_in_flight(to, id));
                     }
                 }
                 check_signed(&sim, slot, signs, step_no, to)?;
@@ -357,19 +246,63 @@ pub fn replay(file: &TraceFile) -> Result<String, ReplayError> {
             TraceStep::Receive { to, id, signs } => {
                 let slot = slot_of(to)?;
                 let want = parse_id(id)?;
-                let up = sim.slots.get(slot).is_some_and(|s| s.up);
-                let held = sim
-                    .slots
-                    .get(slot)
-                    .is_some_and(|s| s.acceptor.store().contains(&want));
-                if !up || (!held && !sim.deliver(SimNode::Acceptor(slot), want)) {
-                    return Err(ReplayError::NotInFlight {
-                        step: step_no,
-                        to: to.clone(),
-                        id: id.clone(),
-                    });
+                let (up, held) = sim.slots.get(slot).map_or((false, false), |s| {
+                    let a = &s.acceptor;
+                    (s.up, a.store().contains(&want) || a.pending().holds(&want))
+                });
+                if !up || !receive(&mut sim, SimNode::Acceptor(slot), want, held) {
+                    return Err(not_in_flight(to, id));
                 }
                 check_signed(&sim, slot, signs, step_no, to)?;
+            }
+            TraceStep::ProposerReceive {
+                proposer,
+                id,
+                signs,
+            } => {
+                let p = proposer_of(*proposer)?;
+                let want = parse_id(id)?;
+                let o = sim.proposers[p].observer();
+                let held = o.store().contains(&want) || o.pending().holds(&want);
+                let before = sim.proposer_sent[p].len();
+                if !receive(&mut sim, SimNode::Proposer(p), want, held) {
+                    return Err(not_in_flight(&format!("P{proposer}"), id));
+                }
+                proposer_sent(&mut sim, p, before, signs, step_no)?;
+            }
+            TraceStep::Timer { proposer, signs } => {
+                let p = proposer_of(*proposer)?;
+                let before = sim.proposer_sent[p].len();
+                // As the model's proposer: no attempt beyond the bound.
+                let attempts = sim.proposers[p].attempts();
+                if file.real_proposers.is_some_and(|max| attempts < max) {
+                    let now = model_clock(p as u64, n as u64, attempts);
+                    sim.fire_timer_at(p, now, 0);
+                }
+                proposer_sent(&mut sim, p, before, signs, step_no)?;
+            }
+            TraceStep::Tick { of, signs } => {
+                if !file.acceptor_clock {
+                    return Err(ReplayError::Invalid(format!(
+                        "step {step_no}: a tick, but acceptor clocks are not modelled"
+                    )));
+                }
+                let slot = slot_of(of)?;
+                if !sim.tick(slot) {
+                    return Err(ReplayError::Down {
+                        step: step_no,
+                        of: of.clone(),
+                    });
+                }
+                check_signed(&sim, slot, signs, step_no, of)?;
+            }
+            TraceStep::LearnerReceive { id } => {
+                let want = parse_id(id)?;
+                let l = &sim.learner;
+                let held = l.store().contains(&want) || l.pending().holds(&want);
+                if !receive(&mut sim, SimNode::Learner, want, held) {
+                    return Err(not_in_flight("learner", id));
+                }
             }
             TraceStep::Crash { of } => sim.crash(slot_of(of)?),
             TraceStep::Recover { of } => {
@@ -402,7 +335,9 @@ pub fn replay(file: &TraceFile) -> Result<String, ReplayError> {
                 sim.inject(SimNode::Learner, m);
             }
         }
-        sim.deliver_all_to(SimNode::Learner);
+        if instant {
+            sim.deliver_all_to(SimNode::Learner);
+        }
     }
     let view = SimView {
         sim: &sim,
