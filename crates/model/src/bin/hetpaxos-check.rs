@@ -125,8 +125,7 @@ struct Args {
     /// Write each Always violation found as a trace file in this directory
     /// (`<property>.json`): it replays through the simulated cluster with
     /// real signatures (`hetpaxos_model::replay`), e.g. as a regression test
-    /// in crates/model/tests/regressions/. The actor engine writes none for
-    /// runs with real proposers, acceptor clocks or a network learner.
+    /// in crates/model/tests/regressions/.
     #[arg(long)]
     save_traces: Option<std::path::PathBuf>,
     /// Serve stateright's web explorer at this address instead of checking.

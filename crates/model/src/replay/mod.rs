@@ -2,12 +2,14 @@
 //! engine becomes a *trace file* (JSON: the graph, the Byzantine acceptors,
 //! the proposals, and each step: which messages an acceptor instance
 //! received and what it signed, or what an arbitrary acceptor forged), as
-//! does one found by the actor engine (one message received per step, and
-//! crashes and recoveries: [`crate::trace::trace_file`]), and
-//! [`replay`] runs that schedule through the simulated cluster
-//! (`hetpaxos-sim`), with real Ed25519 signatures, checking at every step
-//! that the simulated acceptor signs exactly the messages the model's did,
-//! and at the end that the same property is violated there.
+//! does one found by the actor engine (one message received by an
+//! acceptor, a real proposer or the network learner per step, a proposer's
+//! timer, an acceptor clock's tick, a crash or a recovery:
+//! [`crate::trace::trace_file`]), and [`replay`] runs that schedule through
+//! the simulated cluster (`hetpaxos-sim`), with real Ed25519 signatures,
+//! checking at every step that the simulated acceptor or proposer signs
+//! exactly the messages the model's did, and at the end that the same
+//! property is violated there.
 //!
 //! Message ids are functions of the content only (signer and references,
 //! or ballot), never of the signature, so the ids in a trace file are the
