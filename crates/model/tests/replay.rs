@@ -17,22 +17,16 @@ use std::sync::Arc;
 
 const OWN_GRAPH: &str = include_str!("../graphs/outside_safe.json");
 
-/// The trace file of the agreement violation `engine` finds (breadth
-/// first) on `outside_safe.json` with B a twin and up to `crashes` crashes,
-/// through JSON as a file on disk would be.
-fn found_trace(engine: Engine, crashes: usize) -> TraceFile {
+/// The trace file of the agreement violation a search with `options`
+/// finds on `outside_safe.json` with B a twin and `set` applied to the
+/// configuration, through JSON as a file on disk would be.
+fn trace_of(options: CheckOptions, set: impl Fn(&mut ModelConfig)) -> TraceFile {
     let graph = Arc::new(LearnerGraph::from_description(&parse_graph(OWN_GRAPH).unwrap()).unwrap());
     let mut config = ModelConfig::new(graph.clone());
     config.twins.insert(graph.acceptor_by_name("B").unwrap());
-    config.crashes = crashes;
-    let o = check(
-        config,
-        &CheckOptions {
-            strategy: Strategy::Bfs,
-            engine,
-            ..CheckOptions::default()
-        },
-    );
+    set(&mut config);
+    let engine = options.engine;
+    let o = check(config, &options);
     assert_eq!(o.engine, engine);
     let mut file = o
         .property(AGREEMENT)
@@ -40,6 +34,17 @@ fn found_trace(engine: Engine, crashes: usize) -> TraceFile {
         .expect("B equivocating breaks agreement between x and y");
     file.graph = serde_json::from_str(OWN_GRAPH).unwrap();
     serde_json::from_str(&serde_json::to_string(&file).unwrap()).unwrap()
+}
+
+/// The trace file of the violation `engine` finds breadth first, with up
+/// to `crashes` crashes.
+fn found_trace(engine: Engine, crashes: usize) -> TraceFile {
+    let options = CheckOptions {
+        strategy: Strategy::Bfs,
+        engine,
+        ..CheckOptions::default()
+    };
+    trace_of(options, |c| c.crashes = crashes)
 }
 
 #[test]
@@ -156,31 +161,19 @@ fn an_actor_engine_violation_replays_across_a_crash() {
     );
 }
 
-/// The trace file of the agreement violation a random walk of the actor
-/// engine finds on `outside_safe.json` with B a twin and `set` applied to
-/// the configuration (one thread, fixed seed: the same walk every run).
+/// The trace file of the violation a random walk of the actor engine
+/// finds with `set` applied to the configuration (one thread, fixed seed:
+/// the same walk every run).
 fn walked_trace(set: impl Fn(&mut ModelConfig)) -> TraceFile {
-    let graph = Arc::new(LearnerGraph::from_description(&parse_graph(OWN_GRAPH).unwrap()).unwrap());
-    let mut config = ModelConfig::new(graph.clone());
-    config.twins.insert(graph.acceptor_by_name("B").unwrap());
-    set(&mut config);
-    let o = check(
-        config,
-        &CheckOptions {
-            strategy: Strategy::Simulation,
-            engine: Engine::Actor,
-            threads: 1,
-            seed: 0,
-            max_states: Some(2_000_000),
-            ..CheckOptions::default()
-        },
-    );
-    let mut file = o
-        .property(AGREEMENT)
-        .and_then(|p| p.trace_file.clone())
-        .expect("a random walk finds B's equivocation breaking agreement");
-    file.graph = serde_json::from_str(OWN_GRAPH).unwrap();
-    serde_json::from_str(&serde_json::to_string(&file).unwrap()).unwrap()
+    let options = CheckOptions {
+        strategy: Strategy::Simulation,
+        engine: Engine::Actor,
+        threads: 1,
+        seed: 0,
+        max_states: Some(2_000_000),
+        ..CheckOptions::default()
+    };
+    trace_of(options, set)
 }
 
 fn replays_to_disagreement(file: &TraceFile) {
