@@ -12,14 +12,27 @@
 //! cluster), or panic on an index past the end of the list (seen once on
 //! red/blue).
 //!
-//! [`TakenChooser`] chooses uniformly among the actions the model takes: it
-//! tries `next_state` itself before answering, so no refused action enters
-//! a walk before a discovery, and every discovery path is the walk. The
-//! price is one more `next_state` per step (and one per refused action
-//! drawn, which the checker would have tried anyway).
+//! [`TakenChooser`] chooses uniformly among the actions the model takes, so
+//! no refused action enters a walk before a discovery, and every discovery
+//! path is the walk. It asks the model ([`Walkable::takes`]) when the model
+//! can tell without taking the action (the actor engine: a duplicate
+//! delivery is refused), and otherwise tries `next_state` itself (the
+//! reduced engine, whose steps are memoized: the checker's own
+//! `next_state` of the chosen action then mostly hits the memo).
 
 use stateright::{Chooser, Model};
 use std::sync::Arc;
+
+/// What a model can tell of an action without taking it.
+pub trait Walkable: Model {
+    /// `Some(true)` when `next_state` takes `action` in `state`,
+    /// `Some(false)` when it refuses it, `None` when only `next_state` can
+    /// tell (the default).
+    fn takes(&self, state: &Self::State, action: &Self::Action) -> Option<bool> {
+        let _ = (state, action);
+        None
+    }
+}
 
 /// Chooses uniformly among the actions `model` takes (see the module
 /// documentation).
@@ -64,8 +77,8 @@ impl Walk {
 
 impl<M> Chooser<M> for TakenChooser<M>
 where
-    M: Model + Send + Sync + 'static,
-    M::Action: Clone,
+    M: Walkable + Send + Sync + 'static,
+    M::Action: Clone + std::fmt::Debug,
 {
     type State = Walk;
 
@@ -91,7 +104,16 @@ where
         while !candidates.is_empty() {
             let k = walk.below(candidates.len());
             let i = candidates[k];
-            if self.model.next_state(current, actions[i].clone()).is_some() {
+            let action = &actions[i];
+            let tried = || self.model.next_state(current, action.clone()).is_some();
+            let taken = match self.model.takes(current, action) {
+                Some(taken) => {
+                    debug_assert_eq!(taken, tried(), "Walkable::takes is wrong on {action:?}");
+                    taken
+                }
+                None => tried(),
+            };
+            if taken {
                 return i;
             }
             candidates.swap_remove(k);

@@ -307,7 +307,7 @@ fn run<M>(
     render: impl Fn(&Path<M::State, M::Action>, &'static str) -> (String, Option<replay::TraceFile>),
 ) -> Outcome
 where
-    M: Model + Send + Sync + 'static,
+    M: chooser::Walkable + Send + Sync + 'static,
     M::State: Clone + std::fmt::Debug + Hash + PartialEq + Send + Sync + 'static,
     M::Action: Clone + std::fmt::Debug + PartialEq + Send + Sync + 'static,
 {

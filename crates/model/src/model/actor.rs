@@ -158,32 +158,21 @@ impl Actor for Node {
         msg: Message,
         o: &mut Out<Self>,
     ) {
+        if self.ignores(state.as_ref(), &msg) {
+            return;
+        }
         match (self, state.as_ref()) {
-            (Node::Acceptor { id, .. }, NodeState::Acceptor(acc)) => {
-                if acc.store().contains(&msg.id()) || acc.pending().holds(&msg.id()) {
-                    return; // a duplicate: no step
-                }
-                if msg.signer() == Some(*id) {
-                    // Only a twin's relayed message gets here: twins ignore
-                    // each other (each stays an honest instance).
-                    return;
-                }
+            (Node::Acceptor { .. }, NodeState::Acceptor(acc)) => {
                 let next = self.acceptor_step(acc, Input::Receive(msg), o);
                 *state = Cow::Owned(NodeState::Acceptor(next));
             }
             (Node::RealProposer { peers, .. }, NodeState::RealProposer(p)) => {
-                if holds(p.observer(), &msg) {
-                    return; // a duplicate: no step
-                }
                 let mut p = p.clone();
                 let effects = p.handle(ProposerInput::Receive(msg));
                 apply_proposer_effects(effects, peers, o);
                 *state = Cow::Owned(NodeState::RealProposer(p));
             }
             (Node::Learner { .. }, NodeState::Learner(l)) => {
-                if holds(l, &msg) {
-                    return;
-                }
                 let mut l = l.clone();
                 let _ = l.receive(msg);
                 *state = Cow::Owned(NodeState::Learner(l));
@@ -194,6 +183,23 @@ impl Actor for Node {
 }
 
 impl Node {
+    /// Whether receiving `msg` in `state` changes nothing, so the actor
+    /// engine refuses the delivery: a message the actor holds already (a
+    /// duplicate), a twin's message to its twin (only relays bring one:
+    /// twins ignore each other, each stays an honest instance), or anything
+    /// sent to a fixed proposer.
+    pub(crate) fn ignores(&self, state: &NodeState, msg: &Message) -> bool {
+        match (self, state) {
+            (Node::Acceptor { id, .. }, NodeState::Acceptor(acc)) => {
+                let held = acc.store().contains(&msg.id()) || acc.pending().holds(&msg.id());
+                held || msg.signer() == Some(*id)
+            }
+            (Node::RealProposer { .. }, NodeState::RealProposer(p)) => holds(p.observer(), msg),
+            (Node::Learner { .. }, NodeState::Learner(l)) => holds(l, msg),
+            _ => true,
+        }
+    }
+
     /// One step of an acceptor instance through the one effect driver: its
     /// relays (when on) and own messages broadcast, its log saved when the
     /// step synced it and the instance may crash.
@@ -305,4 +311,27 @@ pub(super) fn record_out(cx: &Context, h: &Observer, env: Envelope<&Message>) ->
     let mut l = l.clone();
     let _ = l.receive(env.msg.clone());
     Some(Observer { learner: Some(l) })
+}
+
+/// The actor engine tells which deliveries it refuses without taking them
+/// (`Node::ignores`: what `on_msg` returns early on, or a crashed
+/// receiver), so random walks need no trial step. A timer is always taken:
+/// one that changes nothing is still cancelled.
+impl Walkable for HetModel {
+    fn takes(&self, s: &HetState, action: &ActorModelAction<Message, (), ()>) -> Option<bool> {
+        match action {
+            ActorModelAction::Deliver { dst, msg, .. } => {
+                let i = usize::from(*dst);
+                let up = s.crashed.get(i) == Some(&false);
+                let node = self.actors.get(i);
+                let state = s.actor_states.get(i);
+                Some(match (node, state) {
+                    (Some(node), Some(state)) => up && !node.ignores(state, msg),
+                    _ => false,
+                })
+            }
+            ActorModelAction::Timeout(..) => Some(true),
+            _ => None,
+        }
+    }
 }

@@ -15,13 +15,14 @@ use hetpaxos_proposer::{
 };
 use hetpaxos_quorums::{AcceptorId, AcceptorSet, LearnerGraph};
 use stateright::actor::{
-    Actor, ActorModel, ActorModelState, Envelope, Id, Network, Out, model_timeout,
+    Actor, ActorModel, ActorModelAction, ActorModelState, Envelope, Id, Network, Out, model_timeout,
 };
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::chooser::Walkable;
 use crate::properties;
 
 mod actor;

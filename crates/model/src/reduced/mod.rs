@@ -505,3 +505,6 @@ impl Model for ReducedModel {
         ]
     }
 }
+
+/// Only taking a step tells whether the bound cuts it: random walks try it.
+impl crate::chooser::Walkable for ReducedModel {}
