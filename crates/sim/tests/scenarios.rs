@@ -340,3 +340,41 @@ fn honest_history_runs_every_ballot() {
         );
     }
 }
+
+/// With acceptor clocks at 0, a proposer started at time 3 has its 1a held
+/// by every acceptor until three ticks bring its clock there; then it
+/// decides as usual. The control: the same run with clocks far ahead
+/// (`Sim::new`) decides without a tick.
+#[test]
+fn clocks_hold_a_future_1a_until_ticks_reach_it() {
+    let graph = Arc::new(examples::homogeneous(4, 1).unwrap());
+    let mut held = Sim::with_acceptor_clock(graph.clone(), Order::Rounds, 1, 0);
+    let mut ahead = Sim::new(graph, Order::Rounds, 1);
+    for sim in [&mut held, &mut ahead] {
+        let p = sim.add_proposer(b"later", ProposerConfig::default());
+        sim.start_at(p, 3, 0);
+        assert_eq!(sim.proposer_sent[p].len(), 1, "one 1a at start");
+        // Deliver without firing timers (`run` would).
+        while sim.step() {}
+    }
+    assert_eq!(decided_values(&ahead), BTreeSet::from([b"later".to_vec()]));
+    assert!(held.decisions.is_empty());
+    for s in 0..held.slots.len() {
+        assert_eq!(held.slots[s].acceptor.future_proposals(), 1);
+        assert!(held.slots[s].sent.is_empty());
+    }
+    for _ in 0..2 {
+        for s in 0..held.slots.len() {
+            assert!(held.tick(s));
+        }
+    }
+    while held.step() {}
+    assert!(held.decisions.is_empty(), "clocks at 2: still held");
+    for s in 0..held.slots.len() {
+        assert!(held.tick(s));
+    }
+    while held.step() {}
+    assert_eq!(decided_values(&held), BTreeSet::from([b"later".to_vec()]));
+    held.crash(0);
+    assert!(!held.tick(0), "a crashed slot does not tick");
+}
