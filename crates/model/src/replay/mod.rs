@@ -163,8 +163,11 @@ pub fn replay(file: &TraceFile) -> Result<String, ReplayError> {
         )));
     }
     // The reduced model gives the instances, their names and the
-    // properties' context (the same for both engines).
-    let model = crate::reduced::build_reduced(config.clone());
+    // properties' context (the same for both engines); not its symmetry
+    // (R7), whose automorphisms a large graph would make costly to find.
+    let mut for_names = config.clone();
+    for_names.reductions.acceptor_symmetry = false;
+    let model = crate::reduced::build_reduced(for_names);
 
     let clock = if file.acceptor_clock { 0 } else { FAR_AHEAD };
     let mut sim = Sim::with_acceptor_clock(graph.clone(), Order::Rounds, 0, clock);
