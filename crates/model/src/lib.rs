@@ -151,8 +151,7 @@ pub struct PropertyResult {
     /// For an Always violation: the path as a trace file that replays
     /// through the simulated cluster ([`replay::replay`]); its `graph` is
     /// left `null` for the caller to fill in with the graph file's JSON.
-    /// `None` for the actor engine's paths with timers (real proposers,
-    /// acceptor clocks) or with the learner as a network actor
+    /// `None` only for a path with an action the actor engine never takes
     /// ([`trace::trace_file`]).
     pub trace_file: Option<replay::TraceFile>,
 }
@@ -261,8 +260,7 @@ pub fn check(config: ModelConfig, options: &CheckOptions) -> Outcome {
             let forge_hit = model.forge_bound_hit.clone();
             let signed_hit = model.signed_bound_hit.clone();
             let too_large = model.expansion_limit_hit.clone();
-            let walker = build_reduced(model.cx.config.clone());
-            let mut outcome = run(model, walker, options, Engine::Reduced, |p, name| {
+            let mut outcome = run(model, options, Engine::Reduced, |p, name| {
                 let always = properties::ALWAYS.contains(&name);
                 let file =
                     always.then(|| replay::trace_file(&render, p, serde_json::Value::Null, name));
@@ -278,8 +276,7 @@ pub fn check(config: ModelConfig, options: &CheckOptions) -> Outcome {
         }
         Engine::Actor => {
             let render = build(config.clone());
-            let walker = build(config.clone());
-            run(build(config), walker, options, Engine::Actor, |p, name| {
+            run(build(config), options, Engine::Actor, |p, name| {
                 let file = properties::ALWAYS
                     .contains(&name)
                     .then(|| trace::trace_file(&render, p, serde_json::Value::Null, name))
@@ -297,20 +294,22 @@ type Render<'a, M> = &'a dyn Fn(
     &'static str,
 ) -> (String, Option<replay::TraceFile>);
 
-/// Runs the search of `options` on `model`; `walker` is a second instance
-/// of it, for the random walks' chooser ([`chooser::TakenChooser`]).
+/// Runs the search of `options` on `model`.
 fn run<M>(
     model: M,
-    walker: M,
     options: &CheckOptions,
     engine: Engine,
     render: impl Fn(&Path<M::State, M::Action>, &'static str) -> (String, Option<replay::TraceFile>),
 ) -> Outcome
 where
-    M: chooser::Walkable + Send + Sync + 'static,
+    M: chooser::Walkable + Clone + Send + Sync + 'static,
     M::State: Clone + std::fmt::Debug + Hash + PartialEq + Send + Sync + 'static,
     M::Action: Clone + std::fmt::Debug + PartialEq + Send + Sync + 'static,
 {
+    // The random walks' chooser reads the model too: a clone, which shares
+    // the reduced engine's caches, so its trial steps warm them for the
+    // checker's own.
+    let walker = Arc::new(model.clone());
     let mut builder = model
         .checker()
         .threads(options.threads.max(1))
@@ -327,7 +326,7 @@ where
         Strategy::Dfs => finish(builder.spawn_dfs(), start, options, engine, r),
         Strategy::Bfs => finish(builder.spawn_bfs(), start, options, engine, r),
         Strategy::Simulation => finish(
-            builder.spawn_simulation(options.seed, TakenChooser::new(Arc::new(walker))),
+            builder.spawn_simulation(options.seed, TakenChooser::new(walker)),
             start,
             options,
             engine,

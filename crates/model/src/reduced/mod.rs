@@ -244,7 +244,11 @@ use crate::properties::{self, Observed};
 use crate::symmetry::Symmetry;
 use crate::trace::{describe, render_final, write_new_decisions};
 
-/// The reduced model (see the module documentation).
+/// The reduced model (see the module documentation). A clone shares the
+/// original's caches (memoized steps, R6 blocks, forgery verdicts) and its
+/// flags: it is the same model, for a second reader such as the random
+/// walks' chooser ([`crate::chooser::TakenChooser`]).
+#[derive(Clone)]
 pub struct ReducedModel {
     /// Shared context (names are the acceptor instances').
     pub cx: Context,
@@ -255,9 +259,9 @@ pub struct ReducedModel {
     proposals: Vec<Message>,
     learner: Arc<Learner>,
     b_max: Option<Ballot>,
-    step_memo: Memo<Instance, Arc<LocalStep>>,
-    blocks_memo: Memo<Instance, BlocksMemo>,
-    verdicts: Verdicts,
+    step_memo: Arc<Memo<Instance, Arc<LocalStep>>>,
+    blocks_memo: Arc<Memo<Instance, BlocksMemo>>,
+    verdicts: Arc<Verdicts>,
     /// The run's acceptor automorphisms (reduction R7), when it applies.
     pub symmetry: Option<Arc<Symmetry>>,
     /// Set when a step was not explored because of
@@ -361,9 +365,9 @@ pub fn build_reduced(config: ModelConfig) -> ReducedModel {
         .map(Arc::new);
     ReducedModel {
         symmetry,
-        step_memo: Memo::default(),
-        blocks_memo: Memo::default(),
-        verdicts: Verdicts::default(),
+        step_memo: Arc::default(),
+        blocks_memo: Arc::default(),
+        verdicts: Arc::default(),
         twin_pairs: twin_pairs.into(),
         b_max,
         check_reductions: false,
