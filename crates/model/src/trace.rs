@@ -115,23 +115,15 @@ pub fn render(
                     describe(cx, next, msg),
                     name(src)
                 );
-                let before = sent_by(prev, dst);
-                for (id, m) in sent_by(next, dst) {
-                    if !before.iter().any(|(b, _)| *b == id) {
-                        let _ =
-                            writeln!(out, "       {} sends {}", name(dst), describe(cx, next, &m));
-                    }
+                for m in sent_new(prev, next, dst) {
+                    let _ = writeln!(out, "       {} sends {}", name(dst), describe(cx, next, &m));
                 }
             }
             Some(ActorModelAction::Timeout(id, ())) => {
                 let i = usize::from(*id);
                 let _ = writeln!(out, "{:>3}. {}'s timer fires", k + 1, name(i));
-                let before = sent_by(prev, i);
-                for (mid, m) in sent_by(next, i) {
-                    if !before.iter().any(|(b, _)| *b == mid) {
-                        let _ =
-                            writeln!(out, "       {} sends {}", name(i), describe(cx, next, &m));
-                    }
+                for m in sent_new(prev, next, i) {
+                    let _ = writeln!(out, "       {} sends {}", name(i), describe(cx, next, &m));
                 }
             }
             Some(other) => {
@@ -193,13 +185,21 @@ fn own_new(
 }
 
 /// The messages actor `i` put on the network in the step from `prev` to
-/// `next`, as hex ids.
-fn sent_new(prev: &HetState, next: &HetState, i: usize) -> Vec<String> {
-    let before = sent_by(prev, i);
+/// `next`.
+fn sent_new(prev: &HetState, next: &HetState, i: usize) -> Vec<Message> {
+    let before: BTreeSet<MessageId> = sent_by(prev, i).into_iter().map(|(id, _)| id).collect();
     sent_by(next, i)
         .into_iter()
-        .filter(|(id, _)| !before.iter().any(|(b, _)| b == id))
-        .map(|(id, _)| hex(&id))
+        .filter(|(id, _)| !before.contains(id))
+        .map(|(_, m)| m)
+        .collect()
+}
+
+/// The ids of [`sent_new`], as a trace file writes them.
+fn sent_new_ids(prev: &HetState, next: &HetState, i: usize) -> Vec<String> {
+    sent_new(prev, next, i)
+        .iter()
+        .map(|m| hex(&m.id()))
         .collect()
 }
 
@@ -240,7 +240,7 @@ pub fn trace_file(
                     (Some(NodeState::RealProposer(_)), _) => TraceStep::ProposerReceive {
                         proposer: i + 1,
                         id,
-                        signs: sent_new(prev, next, i),
+                        signs: sent_new_ids(prev, next, i),
                     },
                     (Some(NodeState::Learner(_)), _) => TraceStep::LearnerReceive { id },
                     // A fixed proposer ignores what it receives.
@@ -258,7 +258,7 @@ pub fn trace_file(
                     }
                     (Some(NodeState::RealProposer(_)), _) => TraceStep::Timer {
                         proposer: i + 1,
-                        signs: sent_new(prev, next, i),
+                        signs: sent_new_ids(prev, next, i),
                     },
                     _ => return None,
                 });

@@ -56,7 +56,7 @@ impl ReducedState {
         self.learner_cell.get_or_init(|| {
             let mut l = (*self.fed).clone();
             for m in &self.unfed {
-                if !crate::model::holds(&l, m) {
+                if !crate::model::holds(&l, &m.id()) {
                     let _ = l.receive(m.clone());
                 }
             }
@@ -70,11 +70,11 @@ impl ReducedState {
 
     /// Sends `m` to the learner now, with the deferred messages before it.
     pub(super) fn feed(&mut self, m: Message) {
-        if self.unfed.is_empty() && crate::model::holds(&self.fed, &m) {
+        if self.unfed.is_empty() && crate::model::holds(&self.fed, &m.id()) {
             return;
         }
         let mut l = (**self.learner()).clone();
-        if !crate::model::holds(&l, &m) {
+        if !crate::model::holds(&l, &m.id()) {
             let _ = l.receive(m);
         }
         self.fed = Arc::new(l);

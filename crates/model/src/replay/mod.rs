@@ -21,7 +21,9 @@ use hetpaxos_sim::{FAR_AHEAD, Node as SimNode, Order, Sim};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::model::{Context, ModelConfig, model_clock, model_proposer_config, proposal_value};
+use crate::model::{
+    Context, ModelConfig, holds, model_clock, model_proposer_config, proposal_value,
+};
 use crate::properties::{self, Observed};
 
 mod file;
@@ -85,10 +87,20 @@ fn check_signed(
     Ok(())
 }
 
+/// Gives proposer `p`'s 1as `sent` to the other proposers and the learner,
+/// as the model's proposers send them (the simulated proposers send their
+/// 1as to the acceptors only).
+fn hand_on(sim: &mut Sim, p: usize, sent: Vec<Message>) {
+    for m in sent {
+        for q in (0..sim.proposers.len()).filter(|&q| q != p) {
+            sim.inject(SimNode::Proposer(q), m.clone());
+        }
+        sim.inject(SimNode::Learner, m);
+    }
+}
+
 /// Checks that proposer `p` broadcast exactly the 1as `signs` since it had
-/// sent `before`, and gives each of them to the other proposers and the
-/// learner, as the model's proposers send them (the simulated proposers
-/// send their 1as to the acceptors only).
+/// sent `before`, and hands them on ([`hand_on`]).
 fn proposer_sent(
     sim: &mut Sim,
     p: usize,
@@ -114,19 +126,8 @@ fn proposer_sent(
             id: hex(id),
         });
     }
-    for m in new {
-        for q in (0..sim.proposers.len()).filter(|&q| q != p) {
-            sim.inject(SimNode::Proposer(q), m.clone());
-        }
-        sim.inject(SimNode::Learner, m);
-    }
+    hand_on(sim, p, new);
     Ok(())
-}
-
-/// Delivers `id` to `to` unless it holds it already (`held`); `false` when
-/// it has to be delivered and is not in flight.
-fn receive(sim: &mut Sim, to: SimNode, id: MessageId, held: bool) -> bool {
-    held || sim.deliver(to, id)
 }
 
 /// Replays `file` through the simulated cluster (see the module
@@ -221,8 +222,8 @@ pub fn replay(file: &TraceFile) -> Result<String, ReplayError> {
             }
             for p in 0..n {
                 sim.start_at(p, model_clock(p as u64, n as u64, 0), 0);
-                let all: Vec<String> = sim.proposer_sent[p].iter().map(|m| hex(&m.id())).collect();
-                proposer_sent(&mut sim, p, 0, &all, 0)?;
+                let sent = sim.proposer_sent[p].clone();
+                hand_on(&mut sim, p, sent);
             }
         }
     }
@@ -255,7 +256,7 @@ pub fn replay(file: &TraceFile) -> Result<String, ReplayError> {
                     let a = &s.acceptor;
                     (s.up, a.store().contains(&want) || a.pending().holds(&want))
                 });
-                if !up || !receive(&mut sim, SimNode::Acceptor(slot), want, held) {
+                if !up || (!held && !sim.deliver(SimNode::Acceptor(slot), want)) {
                     return Err(not_in_flight(to, id));
                 }
                 check_signed(&sim, slot, signs, step_no, to)?;
@@ -267,10 +268,9 @@ pub fn replay(file: &TraceFile) -> Result<String, ReplayError> {
             } => {
                 let p = proposer_of(*proposer)?;
                 let want = parse_id(id)?;
-                let o = sim.proposers[p].observer();
-                let held = o.store().contains(&want) || o.pending().holds(&want);
+                let held = holds(sim.proposers[p].observer(), &want);
                 let before = sim.proposer_sent[p].len();
-                if !receive(&mut sim, SimNode::Proposer(p), want, held) {
+                if !held && !sim.deliver(SimNode::Proposer(p), want) {
                     return Err(not_in_flight(&format!("P{proposer}"), id));
                 }
                 proposer_sent(&mut sim, p, before, signs, step_no)?;
@@ -303,9 +303,8 @@ pub fn replay(file: &TraceFile) -> Result<String, ReplayError> {
             }
             TraceStep::LearnerReceive { id } => {
                 let want = parse_id(id)?;
-                let l = &sim.learner;
-                let held = l.store().contains(&want) || l.pending().holds(&want);
-                if !receive(&mut sim, SimNode::Learner, want, held) {
+                let held = holds(&sim.learner, &want);
+                if !held && !sim.deliver(SimNode::Learner, want) {
                     return Err(not_in_flight("learner", id));
                 }
             }
